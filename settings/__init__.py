@@ -1,0 +1,83 @@
+"""Typed, validated stack settings, loaded once from the stack's config before any resource exists."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi.runtime import config as runtime_config
+
+from settings.apps import AppsSettings
+from settings.platform import PlatformSettings
+from settings.schema import (
+    NAMESPACE,
+    ConfigError,
+    boolean,
+    describe,
+    inline,
+    load_section,
+    matching,
+    section,
+    setting,
+)
+from settings.secrets import SecretSettings
+
+__all__ = ["NAMESPACE", "ConfigError", "SecretSettings", "StackSettings", "describe_all", "load_settings"]
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """The whole stack's settings: the platform it runs on and the apps it deploys."""
+
+    kubernetes_version: str = setting(
+        "kubernetesVersion",
+        "Kubernetes minor version of the cluster; manifests are validated against its API schema.",
+        matching(r"1\.(2[5-9]|3[0-7])", 'a supported minor version from "1.25" to "1.37"'),
+        default="1.33",
+    )
+    data_protection: bool = setting(
+        "dataProtection",
+        "Protect stateful resources (stores, their claims and namespaces) from deletion by `pulumi destroy` or replacement.",
+        boolean,
+        default=True,
+    )
+    platform: PlatformSettings = inline(PlatformSettings)
+    apps: AppsSettings = section("apps", "Which apps are deployed, and their knobs.", AppsSettings)
+    secrets: SecretSettings = section(
+        "secrets",
+        "Optional secret values (set with `pulumi config set --secret --path`); generated when absent.",
+        SecretSettings,
+    )
+
+
+def _namespace_keys() -> dict[str, str]:
+    """Every config key of our namespace, as the language host received it (unparsed strings)."""
+    merged: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    prefix = NAMESPACE + ":"
+    return {k[len(prefix):]: v for k, v in merged.items() if k.startswith(prefix)}
+
+
+def _parse(key: str, raw: Any) -> Any:
+    # The CLI passes structured values as JSON strings and scalars as plain strings.
+    if isinstance(raw, str) and raw[:1] in ("{", "["):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            raise ConfigError(f"{NAMESPACE}:{key}: not valid JSON") from None
+    return raw
+
+
+def load_settings() -> StackSettings:
+    """Read and validate all of the stack's config. Raises `ConfigError` (one line) on any bad key or value."""
+    raw = {key: _parse(key, value) for key, value in _namespace_keys().items()}
+    return load_section(StackSettings, raw)
+
+
+def is_secret_config(key: str) -> bool:
+    return runtime_config.is_config_secret(f"{NAMESPACE}:{key}")
+
+
+def describe_all():
+    return describe(StackSettings)
+
