@@ -12,9 +12,16 @@ import pulumi
 
 from infra import Platform
 from settings import StackSettings
+from stacks import fibonacci, homics, knote, smilr, todo
 
-# Filled in as apps land: app key (as in config `apps.<key>`) -> module.
-APPS: dict[str, ModuleType] = {}
+# App key (as in config `apps.<key>`) -> module, in deployment order.
+APPS: dict[str, ModuleType] = {
+    "smilr": smilr,
+    "knote": knote,
+    "todo": todo,
+    "fibonacci": fibonacci,
+    "homics": homics,
+}
 
 
 def enabled_apps(settings: StackSettings) -> dict[str, ModuleType]:
