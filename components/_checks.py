@@ -103,8 +103,9 @@ def check_label_value(owner: str, field: str, value: Any) -> None:
 
 
 def check_abs_path(owner: str, field: str, value: Any) -> None:
-    if not isinstance(value, str) or not value.startswith("/") or ".." in value.split("/") or ":" in value:
-        fail(owner, field, "an absolute path without '..' or ':'", value)
+    if not isinstance(value, str) or not value.startswith("/") or value.rstrip("/") == "" \
+            or ".." in value.split("/") or ":" in value:
+        fail(owner, field, "an absolute path below '/' without '..' or ':'", value)
 
 
 def check_rel_path(owner: str, field: str, value: Any) -> None:

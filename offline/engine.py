@@ -81,8 +81,10 @@ class Recording:
     resources: list[RecordedResource] = field(default_factory=list)
     stack_outputs: dict = field(default_factory=dict)
     secret_output_names: set[str] = field(default_factory=set)
+    # Every secret the run generated (RandomPassword results) or read from secret config: none may leak.
     secret_values: set[str] = field(default_factory=set)
     value: Any = None
+    config: dict[str, str] = field(default_factory=dict)  # the config values the program saw (no secrets)
     _loop: asyncio.AbstractEventLoop | None = None
 
     # Queries ------------------------------------------------------------------------------------------
@@ -199,7 +201,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         _ensure_event_loop()
         raw_inputs = rpc.deserialize_properties(request.object)
         secret_paths: list[str] = []
-        plain_inputs = _unwrap_secrets(raw_inputs, "", secret_paths, self.recording.secret_values)
+        plain_inputs = _unwrap_secrets(raw_inputs, "", secret_paths, set())
         resource_id, state = self.mocks.new_resource(
             runtime_mocks.MockResourceArgs(
                 typ=request.type,
@@ -214,8 +216,6 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         # outputs computed from secret inputs as secret; do the same so secrets stay secrets downstream.
         secret_outputs = set(request.additionalSecretOutputs) | {p.split(".")[0].split("[")[0] for p in secret_paths}
         wire_state = {k: rpc.wrap_rpc_secret(v) if k in secret_outputs else v for k, v in state.items()}
-        for key in secret_outputs & set(state):
-            _collect_strings(state[key], self.recording.secret_values)
         obj_proto = _sync_await(rpc.serialize_properties(wire_state, {}))
         self.resources[urn] = runtime_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
         self.recording.resources.append(
@@ -245,10 +245,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
             for key, value in outputs.items():
                 if rpc.is_rpc_secret(value):
                     self.recording.secret_output_names.add(key)
-            secret_paths: list[str] = []
-            self.recording.stack_outputs = _integral(
-                _unwrap_secrets(outputs, "", secret_paths, self.recording.secret_values)
-            )
+            self.recording.stack_outputs = _integral(_unwrap_secrets(outputs, "", [], set()))
         return super().RegisterResourceOutputs(request)
 
 
@@ -289,7 +286,11 @@ def run(
     propagate unchanged.
     """
     stack_config = config if isinstance(config, StackConfig) else _config_from_mapping(project, stack, config)
-    recording = Recording(project=project, stack=stack)
+    recording = Recording(
+        project=project,
+        stack=stack,
+        config={k: v for k, v in stack_config.values.items() if k not in stack_config.secret_keys},
+    )
     mocks = OfflineMocks()
     monitor = RecordingMonitor(mocks, recording)
     loop = asyncio.new_event_loop()

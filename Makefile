@@ -1,0 +1,27 @@
+# Two commands do everything on a fresh machine: `make render` and `make test`.
+# Each creates .venv and installs requirements.txt on first use (and again when requirements.txt changes).
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STACK  ?= dev
+OUT    ?= build/$(STACK)
+
+.PHONY: render test lint clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+render: $(VENV)/.installed
+	$(PY) -m offline render --stack $(STACK) --out $(OUT)
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+
+test: lint
+	$(PY) -m pytest
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

@@ -1,0 +1,140 @@
+"""Render a stack's complete desired state to files, then validate it.
+
+Writes, under OUT:
+- `k8s/<namespace>/<kind>-<name>.yaml`, one Kubernetes object per file (cluster-scoped in `k8s/_cluster/`),
+  ready for `kubectl apply -f` (Secrets carry redaction markers instead of values);
+- `resources.json`, every other resource (Azure, random, Helm releases, providers) as
+  `{type, name, parent, provider, inputs}`;
+- `summary.md`, a readable account of the stack (see summary.py).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .engine import PROJECT_DIR, RecordedResource, Recording, run_stack
+from .redact import REDACTED, Redactor
+from .summary import PART_OF, render_summary
+from .validate import CLUSTER_SCOPED_KINDS, validate_object
+
+try:  # the C dumper is several times faster; fall back where libyaml is missing
+    _Dumper = yaml.CSafeDumper
+except AttributeError:  # pragma: no cover
+    _Dumper = yaml.SafeDumper
+
+_TOP_KEYS = ("apiVersion", "kind", "metadata")
+
+
+@dataclass
+class RenderResult:
+    out: Path
+    objects: int = 0
+    other_resources: int = 0
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    files: list[Path] = field(default_factory=list)
+    recording: Recording | None = None
+
+
+def _ordered(obj: dict) -> dict:
+    return {**{k: obj[k] for k in _TOP_KEYS if k in obj}, **{k: v for k, v in obj.items() if k not in _TOP_KEYS}}
+
+
+def object_path(obj: dict) -> Path:
+    metadata = obj.get("metadata") or {}
+    folder = "_cluster" if obj.get("kind") in CLUSTER_SCOPED_KINDS else (metadata.get("namespace") or "_missing")
+    return Path("k8s") / folder / f"{str(obj.get('kind', 'unknown')).lower()}-{metadata.get('name', 'unnamed')}.yaml"
+
+
+def _parent_name(recording: Recording, resource: RecordedResource) -> str | None:
+    return resource.parent_urn.split("::")[-1] if resource.parent_urn else None
+
+
+def render(
+    stack: str,
+    out: Path,
+    *,
+    project_dir: Path = PROJECT_DIR,
+    kubernetes_version: str | None = None,
+    progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+) -> RenderResult:
+    started = time.perf_counter()
+    recording = run_stack(stack, project_dir=project_dir)
+    result = RenderResult(out=out, recording=recording)
+    redactor = Redactor(recording.secret_values)
+    version = kubernetes_version or _kubernetes_version(recording)
+
+    k8s_dir = out / "k8s"
+    if k8s_dir.exists():
+        shutil.rmtree(k8s_dir)  # stale objects from an earlier render must not survive
+    out.mkdir(parents=True, exist_ok=True)
+
+    per_app: Counter[str] = Counter()
+    written: dict[Path, str] = {}
+    for resource in recording.kubernetes_resources():
+        manifest = _ordered(redactor.manifest(resource.inputs, resource.secret_paths))
+        relative = object_path(manifest)
+        label = f"{manifest.get('kind')}/{(manifest.get('metadata') or {}).get('name')}"
+        if relative in written:
+            result.errors.append(f"{relative}: {label}: two objects render to the same file ({written[relative]})")
+            continue
+        written[relative] = resource.name
+        path = out / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.dump(manifest, Dumper=_Dumper, sort_keys=False, default_flow_style=False))
+        result.files.append(path)
+        for problem in validate_object(manifest, version):
+            result.errors.append(f"{relative}: {label}: {problem}")
+        labels = (manifest.get("metadata") or {}).get("labels") or {}
+        per_app[labels.get(PART_OF) or (manifest.get("metadata") or {}).get("namespace") or "_cluster"] += 1
+    result.objects = len(written)
+
+    others = []
+    for resource in recording.resources:
+        if resource.is_kubernetes_object:
+            continue
+        others.append(
+            {
+                "type": resource.type,
+                "name": resource.name,
+                "parent": _parent_name(recording, resource),
+                "provider": resource.provider_urn.split("::")[-1] if resource.provider_urn else None,
+                "inputs": redactor.inputs(resource.inputs, resource.secret_paths),
+            }
+        )
+    result.other_resources = len(others)
+    (out / "resources.json").write_text(json.dumps(others, indent=2, sort_keys=True) + "\n")
+    result.files.append(out / "resources.json")
+
+    outputs = {
+        key: (REDACTED if key in recording.secret_output_names else redactor.deep(value))
+        for key, value in recording.stack_outputs.items()
+    }
+    summary = render_summary(stack, [yaml.safe_load(p.read_text()) for p in result.files if p.suffix == ".yaml"],
+                             others, outputs)
+    (out / "summary.md").write_text(redactor.text(summary))
+    result.files.append(out / "summary.md")
+
+    for app, count in sorted(per_app.items()):
+        progress(f"  {app}: {count} Kubernetes objects")
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _kubernetes_version(recording: Recording) -> str:
+    """The version the stack targets: its `kubernetesVersion` config, else the settings' default."""
+    configured = recording.config.get(f"{recording.project}:kubernetesVersion")
+    if configured:
+        return configured
+    from settings import StackSettings
+
+    return StackSettings().kubernetes_version
