@@ -56,6 +56,7 @@ class RecordedResource:
     retain_on_delete: bool = False
     aliases: tuple[str, ...] = ()
     secret_paths: tuple[str, ...] = ()
+    dependencies: tuple[str, ...] = ()  # URNs of resources this one waits for (depends_on and inputs)
 
     @property
     def is_kubernetes_object(self) -> bool:
@@ -235,6 +236,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 aliases=tuple(spec.urn or spec.spec.name for spec in request.aliases),
                 secret_paths=tuple(secret_paths),
+                dependencies=tuple(request.dependencies),
             )
         )
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=obj_proto)

@@ -97,3 +97,15 @@ def test_errors_raised_by_the_program_propagate_unchanged():
 
     with pytest.raises(ValueError, match="Widget.size"):
         run(program)
+
+
+def test_explicit_dependencies_are_recorded():
+    def program():
+        first = k8s.core.v1.Namespace("first", metadata={"name": "first"})
+        k8s.core.v1.Namespace("second", metadata={"name": "second"}, opts=pulumi.ResourceOptions(depends_on=[first]))
+
+    recording = run(program)
+    first = recording.of_type("kubernetes:core/v1:Namespace")[0]
+    second = recording.of_type("kubernetes:core/v1:Namespace")[1]
+    assert first.urn in second.dependencies
+    assert second.urn not in first.dependencies
