@@ -24,19 +24,26 @@ class Platform:
     # How a public Service is exposed where an app does not use an Ingress: LoadBalancer or NodePort.
     external_service_type: str
     # Maps a public image reference (e.g. `mongo:7.0`) to what the cluster pulls (e.g. an ACR cache path).
+    # Only images the enabled apps declare (their `images()`) may be passed: anything else raises ValueError.
     image: Callable[[str], pulumi.Input[str]] = field(default=lambda ref: ref)
     outputs: dict[str, pulumi.Input] = field(default_factory=dict)
+    # The ACR login server on AKS; None on an existing cluster.
+    registry_login_server: pulumi.Input[str] | None = None
+    # The cluster's OIDC issuer (workload identity federation) on AKS; None on an existing cluster.
+    oidc_issuer_url: pulumi.Input[str] | None = None
 
 
 def build_platform(settings: StackSettings, images: Iterable[str]) -> Platform:
-    """Create the platform's resources. `images` are the public images the enabled apps use."""
-    del images  # the AKS platform derives its registry cache rules from them
-    provider = k8s.Provider("k8s", opts=pulumi.ResourceOptions())
-    return Platform(
-        kind=settings.platform.kind,
-        provider=provider,
-        per_replica_storage_class=None,
-        shared_storage_class=None,
-        ingress_class="nginx",
-        external_service_type="LoadBalancer",
-    )
+    """Create the platform's resources. `images` are the public images the enabled apps use.
+
+    On AKS, one ACR cache rule is created per upstream repository among `images`, and `Platform.image`
+    rewrites those references to the registry (when `registry.cacheImages` is on).
+    """
+    # Imported here: both modules build on `Platform`, defined above.
+    from infra.aks import build_aks_platform
+    from infra.existing import build_existing_platform
+
+    images = frozenset(images)
+    if settings.platform.kind == "aks":
+        return build_aks_platform(settings, images)
+    return build_existing_platform(settings, images)

@@ -5,8 +5,10 @@ provider would after create) and the values a real provider computes are filled 
 clearly-offline values so that dependent values resolve instead of staying unknown:
 
 - ids shaped like the provider's (`<namespace>/<name>` for Kubernetes, ARM ids for Azure);
-- Azure: resource names, the ACR login server, the AKS kubelet identity, OIDC issuer, FQDN, and the
-  kubeconfig returned by `listManagedClusterUserCredentials`;
+- Azure: resource names and ARM ids (child and extension resources nested like ARM nests them), the ACR
+  login server, system-assigned identities, the AKS kubelet and add-on identities, OIDC issuer, FQDN,
+  versions, and the kubeconfig returned by `listManagedClusterUserCredentials` (a kubelogin exec
+  kubeconfig for `format: exec`, as Entra ID clusters return);
 - Kubernetes: LoadBalancer Services get an address from TEST-NET-3 (203.0.113.0/24, RFC 5737), which
   never routes, so nobody mistakes it for a real endpoint;
 - pulumi-random: `RandomPassword.result` is a fresh random string per run and stays a Pulumi secret.
@@ -38,33 +40,65 @@ def _uuid_from(*parts: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
-# The input that names an Azure resource, per type; otherwise the provider auto-names from the logical name.
-_AZURE_NAME_INPUTS = (
-    "resourceName",
-    "registryName",
-    "workspaceName",
-    "cacheRuleName",
-    "credentialSetName",
-    "agentPoolName",
-    "roleAssignmentName",
-    "vaultName",
-    "accountName",
-    "identityName",
-    "solutionName",
-    "dataCollectionRuleName",
-    "dataCollectionRuleAssociationName",
-    "federatedIdentityCredentialResourceName",
-    "secretName",
-    "resourceGroupName",
-)
+# The input that names an Azure resource, per type; without it the provider auto-names from the logical name.
+_AZURE_NAME_INPUTS = {
+    "azure-native:resources:ResourceGroup": "resourceGroupName",
+    "azure-native:containerservice:ManagedCluster": "resourceName",
+    "azure-native:containerservice:AgentPool": "agentPoolName",
+    "azure-native:containerregistry:Registry": "registryName",
+    "azure-native:containerregistry:CacheRule": "cacheRuleName",
+    "azure-native:containerregistry:CredentialSet": "credentialSetName",
+    "azure-native:operationalinsights:Workspace": "workspaceName",
+    "azure-native:monitor:DataCollectionRule": "dataCollectionRuleName",
+    "azure-native:monitor:DataCollectionRuleAssociation": "associationName",
+    "azure-native:authorization:RoleAssignment": "roleAssignmentName",
+    "azure-native:keyvault:Vault": "vaultName",
+    "azure-native:keyvault:Secret": "secretName",
+    "azure-native:storage:StorageAccount": "accountName",
+    "azure-native:managedidentity:UserAssignedIdentity": "resourceName",
+    "azure-native:managedidentity:FederatedIdentityCredential": "federatedIdentityCredentialResourceName",
+    "azure-native:operationsmanagement:Solution": "solutionName",
+}
+
+# Resource provider namespace and collection of each type, for ARM ids.
+_ARM_TYPES = {
+    "azure-native:containerservice:ManagedCluster": ("Microsoft.ContainerService", "managedClusters"),
+    "azure-native:containerregistry:Registry": ("Microsoft.ContainerRegistry", "registries"),
+    "azure-native:operationalinsights:Workspace": ("Microsoft.OperationalInsights", "workspaces"),
+    "azure-native:monitor:DataCollectionRule": ("Microsoft.Insights", "dataCollectionRules"),
+    "azure-native:keyvault:Vault": ("Microsoft.KeyVault", "vaults"),
+    "azure-native:storage:StorageAccount": ("Microsoft.Storage", "storageAccounts"),
+    "azure-native:managedidentity:UserAssignedIdentity": ("Microsoft.ManagedIdentity", "userAssignedIdentities"),
+}
+# Child resources: (parent ARM type, input naming the parent, child collection).
+_ARM_CHILDREN = {
+    "azure-native:containerservice:AgentPool": ("azure-native:containerservice:ManagedCluster", "resourceName", "agentPools"),
+    "azure-native:containerregistry:CacheRule": ("azure-native:containerregistry:Registry", "registryName", "cacheRules"),
+    "azure-native:containerregistry:CredentialSet": (
+        "azure-native:containerregistry:Registry",
+        "registryName",
+        "credentialSets",
+    ),
+    "azure-native:keyvault:Secret": ("azure-native:keyvault:Vault", "vaultName", "secrets"),
+}
+# Extension resources live under the resource they apply to: (input naming that resource, provider, collection).
+_ARM_EXTENSIONS = {
+    "azure-native:authorization:RoleAssignment": ("scope", "Microsoft.Authorization", "roleAssignments"),
+    "azure-native:monitor:DataCollectionRuleAssociation": (
+        "resourceUri",
+        "Microsoft.Insights",
+        "dataCollectionRuleAssociations",
+    ),
+}
 
 
 def _azure_name(type_: str, name: str, inputs: dict) -> str:
-    if type_ == "azure-native:resources:ResourceGroup":
-        return inputs.get("resourceGroupName") or f"{name}{_digest(name, length=8)}"
-    for key in _AZURE_NAME_INPUTS[:-1]:
-        if isinstance(inputs.get(key), str):
-            return inputs[key]
+    key = _AZURE_NAME_INPUTS.get(type_)
+    if key and isinstance(inputs.get(key), str):
+        return inputs[key]
+    # Role assignment names are GUIDs; the provider generates one.
+    if type_ == "azure-native:authorization:RoleAssignment":
+        return _uuid_from(type_, name)
     # Azure auto-naming appends a random suffix; registries allow only alphanumerics.
     suffix = _digest(type_, name, length=8)
     if type_.endswith(":Registry"):
@@ -73,14 +107,20 @@ def _azure_name(type_: str, name: str, inputs: dict) -> str:
 
 
 def _arm_id(type_: str, resource_name: str, inputs: dict) -> str:
-    module, kind = type_.split(":")[1:3]
     rg = inputs.get("resourceGroupName", "offline-rg")
+    group = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups"
     if type_ == "azure-native:resources:ResourceGroup":
-        return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{resource_name}"
-    return (
-        f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{rg}/providers/"
-        f"Microsoft.{module.capitalize()}/{kind[0].lower()}{kind[1:]}s/{resource_name}"
-    )
+        return f"{group}/{resource_name}"
+    if type_ in _ARM_EXTENSIONS:
+        target_key, namespace, collection = _ARM_EXTENSIONS[type_]
+        return f"{inputs.get(target_key, '')}/providers/{namespace}/{collection}/{resource_name}"
+    if type_ in _ARM_CHILDREN:
+        parent_type, parent_key, collection = _ARM_CHILDREN[type_]
+        parent_id = _arm_id(parent_type, str(inputs.get(parent_key, "offline-parent")), inputs)
+        return f"{parent_id}/{collection}/{resource_name}"
+    module, kind = type_.split(":")[1:3]
+    namespace, collection = _ARM_TYPES.get(type_, (f"Microsoft.{module.capitalize()}", f"{kind[0].lower()}{kind[1:]}s"))
+    return f"{group}/{rg}/providers/{namespace}/{collection}/{resource_name}"
 
 
 def offline_kubeconfig(cluster_name: str, server: str) -> str:
@@ -93,6 +133,35 @@ def offline_kubeconfig(cluster_name: str, server: str) -> str:
         f"current-context: {cluster_name}\n"
         f"users:\n- name: {cluster_name}-user\n  user:\n    token: offline-placeholder-token\n"
     )
+
+
+AKS_AAD_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"  # the AKS AAD server application, the same everywhere
+
+
+def offline_exec_kubeconfig(cluster_name: str, server: str) -> str:
+    """The kubeconfig AKS returns for Entra ID clusters: credentials come from `kubelogin` (device code)."""
+    return (
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters:\n- name: {cluster_name}\n  cluster:\n    server: {server}\n"
+        "    certificate-authority-data: b2ZmbGluZS1wbGFjZWhvbGRlcg==\n"
+        f"contexts:\n- name: {cluster_name}\n  context:\n    cluster: {cluster_name}\n"
+        f"    user: clusterUser_offline_{cluster_name}\n"
+        f"current-context: {cluster_name}\n"
+        f"users:\n- name: clusterUser_offline_{cluster_name}\n  user:\n    exec:\n"
+        "      apiVersion: client.authentication.k8s.io/v1beta1\n      command: kubelogin\n"
+        "      args:\n      - get-token\n      - --environment\n      - AzurePublicCloud\n"
+        f"      - --server-id\n      - {AKS_AAD_SERVER_ID}\n"
+        "      - --client-id\n      - 80faf920-1908-4b52-b5ef-a8e7bedfc67a\n"
+        f"      - --tenant-id\n      - {TENANT_ID}\n      - --login\n      - devicecode\n"
+        "      provideClusterInfo: false\n"
+    )
+
+
+def _patch_version(version: object) -> str | None:
+    # AKS accepts a minor version ("1.33") and runs its latest patch.
+    if not isinstance(version, str):
+        return None
+    return f"{version}.3" if version.count(".") == 1 else version
 
 
 class OfflineMocks(pulumi.runtime.Mocks):
@@ -140,33 +209,19 @@ class OfflineMocks(pulumi.runtime.Mocks):
         outputs["name"] = resource_name
         outputs["id"] = arm_id
         outputs.setdefault("azureApiVersion", "offline")
+        identity = outputs.get("identity")
+        if isinstance(identity, dict) and "SystemAssigned" in str(identity.get("type", "")):
+            identity["principalId"] = _uuid_from(arm_id, "principal")
+            identity["tenantId"] = TENANT_ID
         if type_ == "azure-native:containerregistry:Registry":
             outputs["loginServer"] = f"{resource_name.lower()}.azurecr.io"
-        elif type_ == "azure-native:containerservice:ManagedCluster":
-            location = outputs.get("location", "westeurope")
-            node_rg = outputs.get("nodeResourceGroup") or f"MC_{outputs.get('resourceGroupName')}_{resource_name}"
-            outputs["nodeResourceGroup"] = node_rg
-            outputs["fqdn"] = f"{resource_name}-{_digest(resource_name)}.hcp.{location}.azmk8s.io"
-            outputs["identityProfile"] = {
-                "kubeletidentity": {
-                    "clientId": _uuid_from(resource_name, "kubelet-client"),
-                    "objectId": _uuid_from(resource_name, "kubelet-object"),
-                    "resourceId": (
-                        f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{node_rg}/providers/"
-                        f"Microsoft.ManagedIdentity/userAssignedIdentities/{resource_name}-agentpool"
-                    ),
-                }
-            }
-            outputs["identity"] = {
-                **(outputs.get("identity") or {}),
-                "principalId": _uuid_from(resource_name, "principal"),
-                "tenantId": TENANT_ID,
-            }
-            if (outputs.get("oidcIssuerProfile") or {}).get("enabled"):
-                outputs["oidcIssuerProfile"]["issuerURL"] = (
-                    f"https://{location}.oic.prod-aks.azure.com/{TENANT_ID}/{_uuid_from(resource_name)}/"
-                )
             outputs["provisioningState"] = "Succeeded"
+        elif type_ == "azure-native:containerservice:ManagedCluster":
+            self._managed_cluster(resource_name, arm_id, outputs)
+        elif type_ == "azure-native:containerservice:AgentPool":
+            outputs["provisioningState"] = "Succeeded"
+            outputs["nodeImageVersion"] = "AKSAzureLinux-V3gen2-offline"
+            outputs["currentOrchestratorVersion"] = _patch_version(outputs.get("orchestratorVersion"))
         elif type_ == "azure-native:operationalinsights:Workspace":
             outputs["customerId"] = _uuid_from(resource_name, "customer")
         elif type_ == "azure-native:managedidentity:UserAssignedIdentity":
@@ -175,7 +230,53 @@ class OfflineMocks(pulumi.runtime.Mocks):
             outputs["tenantId"] = TENANT_ID
         elif type_ == "azure-native:keyvault:Vault":
             outputs.setdefault("properties", {})["vaultUri"] = f"https://{resource_name}.vault.azure.net/"
+        elif type_ == "azure-native:containerregistry:CacheRule":
+            outputs["provisioningState"] = "Succeeded"
+            outputs["creationDate"] = "2025-01-01T00:00:00Z"
+        elif type_ == "azure-native:containerregistry:CredentialSet":
+            outputs["provisioningState"] = "Succeeded"
         return arm_id, outputs
+
+    @staticmethod
+    def _managed_cluster(resource_name: str, arm_id: str, outputs: dict) -> None:
+        """What AKS computes: node resource group, FQDN, versions, and the identities of kubelet and add-ons."""
+        location = outputs.get("location", "westeurope")
+        node_rg = outputs.get("nodeResourceGroup") or f"MC_{outputs.get('resourceGroupName')}_{resource_name}_{location}"
+        outputs["nodeResourceGroup"] = node_rg
+        outputs["fqdn"] = f"{outputs.get('dnsPrefix', resource_name)}-{_digest(resource_name)}.hcp.{location}.azmk8s.io"
+        outputs["azurePortalFQDN"] = outputs["fqdn"].replace(".hcp.", ".portal.hcp.")
+        outputs["currentKubernetesVersion"] = _patch_version(outputs.get("kubernetesVersion"))
+        outputs["powerState"] = {"code": "Running"}
+
+        def user_identity(role: str) -> dict:
+            return {
+                "clientId": _uuid_from(resource_name, role, "client"),
+                "objectId": _uuid_from(resource_name, role, "object"),
+                "resourceId": (
+                    f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{node_rg}/providers/"
+                    f"Microsoft.ManagedIdentity/userAssignedIdentities/{role}-{resource_name}"
+                ),
+            }
+
+        outputs["identityProfile"] = {"kubeletidentity": user_identity("agentpool")}
+        outputs["identity"] = {
+            **(outputs.get("identity") or {}),
+            "principalId": _uuid_from(resource_name, "principal"),
+            "tenantId": TENANT_ID,
+        }
+        for addon, profile in (outputs.get("addonProfiles") or {}).items():
+            if isinstance(profile, dict) and profile.get("enabled"):
+                profile["identity"] = user_identity(addon.lower())
+        web_app_routing = (outputs.get("ingressProfile") or {}).get("webAppRouting") or {}
+        if web_app_routing.get("enabled"):
+            web_app_routing["identity"] = user_identity("webapprouting")
+        if (outputs.get("oidcIssuerProfile") or {}).get("enabled"):
+            outputs["oidcIssuerProfile"]["issuerURL"] = (
+                f"https://{location}.oic.prod-aks.azure.com/{TENANT_ID}/{_uuid_from(resource_name)}/"
+            )
+        if outputs.get("aadProfile"):
+            outputs["aadProfile"].setdefault("tenantID", TENANT_ID)
+        outputs["provisioningState"] = "Succeeded"
 
     def _random(self, type_: str, name: str, outputs: dict):
         length = int(outputs.get("length", 16))
@@ -215,7 +316,12 @@ class OfflineMocks(pulumi.runtime.Mocks):
         if token == "azure-native:containerservice:listManagedClusterUserCredentials":
             cluster = call_args.get("resourceName", "aks")
             server = f"https://{cluster}-{_digest(cluster)}.hcp.offline.azmk8s.io:443"
-            encoded = base64.b64encode(offline_kubeconfig(cluster, server).encode()).decode()
+            # Entra ID clusters hand out an exec (kubelogin) kubeconfig when asked for `format: exec`.
+            if call_args.get("format") == "exec":
+                kubeconfig = offline_exec_kubeconfig(cluster, server)
+            else:
+                kubeconfig = offline_kubeconfig(cluster, server)
+            encoded = base64.b64encode(kubeconfig.encode()).decode()
             return {"kubeconfigs": [{"name": "clusterUser", "value": encoded}]}
         if token == "azure-native:containerservice:listManagedClusterAdminCredentials":
             cluster = call_args.get("resourceName", "aks")

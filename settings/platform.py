@@ -42,7 +42,7 @@ CLUSTER_NAME = matching(
 )
 REGISTRY_NAME = matching(r"[a-zA-Z0-9]{5,50}", "a container registry name (5-50 letters and digits, globally unique)")
 VM_SIZE = matching(r"Standard_[A-Za-z0-9_]+", 'an Azure VM size such as "Standard_D4s_v5"')
-OBJECT_ID = matching(_UUID, "an Entra ID object id (a UUID)")
+OBJECT_ID = matching(_UUID, "Entra ID object ids (UUIDs)")
 KEY_VAULT_SECRET_ID = matching(
     r"https://[a-zA-Z0-9-]{3,24}\.vault\.azure\.net/secrets/[a-zA-Z0-9-]{1,127}(/[0-9a-fA-F]{32})?",
     'a Key Vault secret URI such as "https://myvault.vault.azure.net/secrets/dockerhub-user"',
@@ -53,7 +53,7 @@ KEY_VAULT_ID = matching(
 )
 DNS_ZONE_ID = matching(
     rf"/subscriptions/{_UUID}/resourceGroups/[-\w.()]+/providers/Microsoft\.Network/(dnszones|privateDnsZones)/[a-zA-Z0-9.-]+",
-    "the ARM id of an Azure DNS zone or private DNS zone",
+    "ARM ids of Azure DNS zones or private DNS zones",
 )
 # A StorageClass / IngressClass name is a DNS-1123 subdomain.
 K8S_NAME = matching(
@@ -85,7 +85,7 @@ def _unique(check: Check) -> Check:
     return Check(check.allowed + " without duplicates", convert)
 
 
-ZONES = _unique(list_of(Check('an availability zone "1", "2" or "3"', _zone)))
+ZONES = _unique(list_of(Check('availability zones "1", "2", "3"', _zone)))
 
 _TAG_KEY = re.compile(r"[^<>%&\\?/]{1,512}")
 
@@ -253,7 +253,7 @@ class CredentialSetSettings:
 class RegistrySettings:
     name: str | None = setting(
         "name",
-        "Name of the Azure Container Registry; unset: `aksregistry` plus a random suffix.",
+        "Name of the Azure Container Registry (global); unset: `aksregistry` plus 10 hex digits derived from the resource group id.",
         optional(REGISTRY_NAME),
         default=None,
     )
@@ -442,6 +442,13 @@ def _check_cluster(cluster: ClusterSettings) -> None:
                 _fail(f"cluster.{key}", value, "false unless cluster.entraId is true")
         if cluster.admin_group_object_ids:
             _fail("cluster.adminGroupObjectIds", list(cluster.admin_group_object_ids), "[] unless cluster.entraId is true")
+    elif not cluster.azure_rbac and not cluster.admin_group_object_ids:
+        # Entra ID with Kubernetes RBAC: only admin groups' members may use the API, the deployer included.
+        _fail(
+            "cluster.adminGroupObjectIds",
+            [],
+            "at least one group (with the deploying identity in it) when entraId is on and azureRbac is off",
+        )
 
 
 def _check_registry(registry: RegistrySettings) -> None:
