@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STACK  ?= dev
 OUT    ?= build/$(STACK)
 
-.PHONY: render test lint clean
+.PHONY: render test lint docs clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,3 +25,6 @@ test: lint
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache
+
+docs: $(VENV)/.installed
+	$(PY) -m offline config-docs --write README.md

@@ -25,18 +25,37 @@ def _parser() -> argparse.ArgumentParser:
     render = commands.add_parser("render", help="render a stack's desired state to files and validate it")
     render.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     render.add_argument("--out", required=True, type=Path, help="output folder, e.g. build/dev")
-    commands.add_parser("config-docs", help="print the stack config reference as a Markdown table")
+    docs = commands.add_parser("config-docs", help="print the stack config reference as a Markdown table")
+    docs.add_argument("--write", type=Path, metavar="README", help="replace the table between the markers in README")
     return parser
 
 
-def _config_docs() -> int:
+README_BEGIN = "<!-- config-docs:begin -->"
+README_END = "<!-- config-docs:end -->"
+
+
+def config_table() -> str:
     from settings import describe_all
 
-    print("| key | allowed | default | what it does |")
-    print("| --- | --- | --- | --- |")
+    lines = ["| key | allowed | default | what it does |", "| --- | --- | --- | --- |"]
     for doc in describe_all():
         allowed = doc.allowed.replace("|", "\\|")
-        print(f"| `{doc.key}` | {allowed} | `{doc.default}` | {doc.doc} |")
+        lines.append(f"| `{doc.key}` | {allowed} | `{doc.default}` | {doc.doc} |")
+    return "\n".join(lines) + "\n"
+
+
+def _config_docs(readme: Path | None) -> int:
+    table = config_table()
+    if readme is None:
+        print(table, end="")
+        return 0
+    text = readme.read_text()
+    if README_BEGIN not in text or README_END not in text:
+        print(f"error: {readme} has no {README_BEGIN} ... {README_END} markers", file=sys.stderr)
+        return 2
+    head, rest = text.split(README_BEGIN, 1)
+    _, tail = rest.split(README_END, 1)
+    readme.write_text(f"{head}{README_BEGIN}\n{table}{README_END}{tail}")
     return 0
 
 
@@ -64,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "config-docs":
-            return _config_docs()
+            return _config_docs(args.write)
         return _render(args.stack, args.out)
     except StackConfigError as error:
         print(f"error: {error}", file=sys.stderr)
