@@ -1,17 +1,159 @@
-"""The Knote app (stub: to be composed from components)."""
+"""Knote (seed 001): a stateless note-taking app scaled to 10 replicas, MongoDB for notes, MinIO for pictures.
+
+Only knote is reachable from outside; `mongo` and `minio` are in-cluster Services whose names are baked into
+the app's configuration. The seed's clear-text MinIO keys become the ObjectStore's generated Secret.
+"""
 
 from __future__ import annotations
 
 import pulumi
 
+from components import (
+    MINIO_IMAGE,
+    EnvFromSecret,
+    HttpProbe,
+    ObjectStore,
+    ObjectStoreArgs,
+    PerReplicaStorage,
+    Resources,
+    StatefulStore,
+    StatefulStoreArgs,
+    StatelessService,
+    StatelessServiceArgs,
+)
 from infra import Platform
 from settings import StackSettings
 from settings.apps.knote import KnoteSettings
+from stacks.common import open_app
+
+KEY = "knote"
+NAMESPACE = "knote"
+MONGO_PORT = 27017
+# The `node` user of the node:12-slim base image; knote only reads its code (at /) and keeps uploads in memory.
+NODE_USER = 1000
+# The official mongo image's `mongodb` user and group.
+MONGO_USER = 999
+# MongoDB sizes its cache from the node's memory, not the container's limit: cap it below the limit.
+MONGO_ARGS = ("--wiredTigerCacheSizeGB", "0.25")
+MONGO_RESOURCES = Resources(cpu_request="100m", memory_request="512Mi", cpu_limit="1", memory_limit="1Gi")
+MINIO_REPOSITORY = MINIO_IMAGE.split(":", 1)[0]
+
+
+def _image_refs(app: KnoteSettings) -> dict[str, str]:
+    # The seed's mongo:6.0.2-focal is past its end of life (July 2025); 7.0 is maintained and still speaks
+    # to knote's Node driver (3.x, OP_MSG). MinIO: the ObjectStore's pinned current release (the seed's is from
+    # 2022) unless minioTag is set; knote's MinIO client only needs the S3 API.
+    return {
+        "knote": f"learnk8s/knote-js:{app.image_tag}",
+        "mongo": f"mongo:{app.mongo_tag}",
+        "minio": f"{MINIO_REPOSITORY}:{app.minio_tag}" if app.minio_tag else MINIO_IMAGE,
+    }
 
 
 def images(settings: KnoteSettings) -> set[str]:
-    return set()
+    return set(_image_refs(settings).values())
+
+
+def _public_service_type(platform: Platform) -> str:
+    # The seed exposes knote through a LoadBalancer; an existing cluster may only offer NodePorts.
+    return platform.external_service_type if platform.kind == "existing" else "LoadBalancer"
 
 
 def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Input]:
-    return {}
+    app = settings.apps.knote
+    service_type = _public_service_type(platform)
+    scope = open_app(KEY, NAMESPACE, settings, platform)
+    refs = _image_refs(app)
+
+    # The seed's Deployment `mongo` with claim `mongo-pvc`, as a StatefulStore behind the same Service name.
+    mongo = StatefulStore(
+        "knote-mongo",
+        StatefulStoreArgs(
+            namespace=scope.namespace_name,
+            part_of=KEY,
+            component="database",
+            image=scope.image(refs["mongo"]),
+            container_name="mongo",
+            port=MONGO_PORT,
+            port_name="mongodb",
+            statefulset_name="mongo",
+            headless_service_name="mongo-headless",
+            service_name="mongo",
+            storage=PerReplicaStorage(
+                claim_name="storage",
+                size="256Mi",
+                mount_path="/data/db",
+                storage_class=platform.per_replica_storage_class,
+            ),
+            args=MONGO_ARGS,
+            resources=MONGO_RESOURCES,
+            run_as_user=MONGO_USER,
+            run_as_group=MONGO_USER,
+            fs_group=MONGO_USER,
+            writable_paths=("/tmp",),  # mongod's unix socket
+            protect=settings.data_protection,
+        ),
+        scope.opts(stateful=True),
+    )
+
+    # The seed's Deployment `minio` (Recreate, claim `minio-pvc`): one replica with its own claim.
+    minio = ObjectStore(
+        "knote-minio",
+        ObjectStoreArgs(
+            namespace=scope.namespace_name,
+            part_of=KEY,
+            service_name="minio",
+            image=scope.image(refs["minio"]),
+            storage=PerReplicaStorage(
+                claim_name="storage",
+                size="256Mi",
+                mount_path="/storage",
+                storage_class=platform.per_replica_storage_class,
+            ),
+            access_key=settings.secrets.secret_input("knoteMinioAccessKey"),
+            secret_key=settings.secrets.secret_input("knoteMinioSecretKey"),
+            protect=settings.data_protection,
+        ),
+        scope.opts(stateful=True),
+    )
+
+    knote = StatelessService(
+        "knote",
+        StatelessServiceArgs(
+            namespace=scope.namespace_name,
+            part_of=KEY,
+            component="web",
+            image=scope.image(refs["knote"]),
+            deployment_name="knote",
+            service_type=service_type,
+            port=3000,
+            port_name="http",
+            service_port=80,
+            replicas=app.replicas,
+            env={
+                # The names knote dials, taken from the stores' Services so knote is created after them.
+                "MONGO_URL": pulumi.Output.concat("mongodb://", mongo.service.metadata.name, f":{MONGO_PORT}/dev"),
+                "MINIO_HOST": minio.service.metadata.name,
+            },
+            env_from_secrets={
+                "MINIO_ACCESS_KEY": EnvFromSecret(secret_name=minio.secret_name, key=minio.access_key_key),
+                "MINIO_SECRET_KEY": EnvFromSecret(secret_name=minio.secret_name, key=minio.secret_key_key),
+            },
+            # knote listens only once MongoDB and MinIO answer (it retries both every second), so `/` is ready.
+            readiness_probe=HttpProbe(path="/", timeout_seconds=5),
+            run_as_user=NODE_USER,
+            run_as_group=NODE_USER,
+            writable_paths=("/tmp",),
+        ),
+        scope.opts(),
+    )
+
+    outputs: dict[str, pulumi.Input] = {
+        "mongo": pulumi.Output.concat(mongo.host, ":", str(mongo.port)),
+        "minio": pulumi.Output.concat(minio.host, ":", str(minio.port)),
+    }
+    if service_type == "LoadBalancer":
+        outputs["url"] = pulumi.Output.concat("http://", knote.load_balancer_address)
+    else:
+        outputs["service"] = pulumi.Output.concat(knote.host, f" ({service_type})")
+    return scope.finish(outputs)
