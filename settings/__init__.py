@@ -50,6 +50,16 @@ class StackSettings:
         SecretSettings,
     )
 
+    def __post_init__(self) -> None:
+        # Checks that span sections run here, so they too fail before any resource is registered.
+        smilr = self.apps.smilr
+        exposure = self.platform.existing.exposure
+        if self.platform.kind == "existing" and exposure == "NodePort" and smilr.enabled and smilr.api_endpoint is None:
+            raise ConfigError(
+                f"{NAMESPACE}:apps.smilr.apiEndpoint: expected the data API's public URL when Services are "
+                "exposed as NodePort (existing.exposure), got null"
+            )
+
 
 def _namespace_keys() -> dict[str, str]:
     """Every config key of our namespace, as the language host received it (unparsed strings)."""

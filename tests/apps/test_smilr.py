@@ -261,3 +261,12 @@ def test_smilr_on_a_nodeport_cluster_needs_the_api_endpoint_in_config():
     assert env["API_ENDPOINT"]["value"] == "http://smilr-api.example.com/api"
     assert recording.k8s("Service", "data-api-svc", NS)["spec"]["type"] == "NodePort"
 
+
+
+def test_smilr_on_a_nodeport_stack_without_api_endpoint_fails_before_any_resource():
+    with pytest.raises(pulumi.RunError) as error:
+        run_stack("local", overrides={"existing": {"exposure": "NodePort"}})
+    assert str(error.value) == (
+        "aks-microservices:apps.smilr.apiEndpoint: expected the data API's public URL when Services are "
+        "exposed as NodePort (existing.exposure), got null"
+    )
