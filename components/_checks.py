@@ -7,6 +7,7 @@ resource is registered. Values that may be Pulumi Outputs are only checked when 
 from __future__ import annotations
 
 import re
+import types
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, NoReturn
@@ -33,13 +34,13 @@ QUANTITY = re.compile(
     r"(?P<number>[0-9]+(\.[0-9]*)?|\.[0-9]+)"
     r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?"
 )
-_SUFFIX_MULTIPLIER = {
+_SUFFIX_MULTIPLIER = types.MappingProxyType({
     None: Decimal(1), "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"),
     "k": Decimal(10) ** 3, "M": Decimal(10) ** 6, "G": Decimal(10) ** 9, "T": Decimal(10) ** 12,
     "P": Decimal(10) ** 15, "E": Decimal(10) ** 18,
     "Ki": Decimal(2) ** 10, "Mi": Decimal(2) ** 20, "Gi": Decimal(2) ** 30, "Ti": Decimal(2) ** 40,
     "Pi": Decimal(2) ** 50, "Ei": Decimal(2) ** 60,
-}
+})
 
 
 def show(value: Any) -> str:
@@ -187,4 +188,5 @@ def check_type(owner: str, field: str, value: Any, types: type | tuple[type, ...
     types = types if isinstance(types, tuple) else (types,)
     if not isinstance(value, types):
         names = " or ".join(t.__name__ for t in types)
-        fail(owner, field, f"a {names}", value)
+        article = "an" if names[0] in "AEIOU" else "a"
+        fail(owner, field, f"{article} {names}", value)

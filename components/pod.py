@@ -27,7 +27,7 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -257,6 +257,9 @@ class WorkloadArgs:
     security_opt_out: SecurityOptOut | None = None
     service_account_name: pulumi.Input[str] | None = None
 
+    # Subclasses whose pods are always dialled (stores) require a port.
+    _port_required: ClassVar[bool] = False
+
     def __post_init__(self) -> None:
         owner = type(self).__name__
         c.check_str(owner, "namespace", self.namespace)
@@ -300,7 +303,7 @@ class WorkloadArgs:
         self._check_probes(owner)
 
     def _check_ports(self, owner: str) -> None:
-        if self.port is not None:
+        if self.port is not None or self._port_required:
             c.check_port(owner, "port", self.port)
         c.check_pattern(owner, "port_name", self.port_name, c.PORT_NAME,
                         "a port name (at most 15 lowercase letters, digits and single '-', one letter)",
@@ -369,8 +372,7 @@ class WorkloadArgs:
                 if not isinstance(probe, ExecProbe) and probe.port is None and self.port is None:
                     c.fail(owner, name, f"an explicit port on the {type(probe).__name__} (the container has "
                            "no port)", probe)
-        if isinstance(self.liveness_probe, (HttpProbe, TcpProbe, ExecProbe)) \
-                and self.liveness_probe.success_threshold != 1:
+        if isinstance(self.liveness_probe, PROBE_TYPES) and self.liveness_probe.success_threshold != 1:
             c.fail(owner, "liveness_probe.success_threshold", "1 (Kubernetes requires it for liveness)",
                    self.liveness_probe.success_threshold)
         if self.probes_disabled_reason is not None:
@@ -454,7 +456,7 @@ def _probe(probe: Probe | None, default_port: int | None) -> k8s.core.v1.ProbeAr
     if isinstance(probe, TcpProbe):
         return k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=probe.port or default_port),
                                      **timing)
-    return k8s.core.v1.ProbeArgs(_exec=k8s.core.v1.ExecActionArgs(command=list(probe.command)), **timing)
+    return k8s.core.v1.ProbeArgs(exec_=k8s.core.v1.ExecActionArgs(command=list(probe.command)), **timing)
 
 
 def _env(args: WorkloadArgs) -> list[k8s.core.v1.EnvVarArgs]:
@@ -563,7 +565,9 @@ def pod_template(
     ]
     return k8s.core.v1.PodTemplateSpecArgs(
         metadata=k8s.meta.v1.ObjectMetaArgs(
-            labels={**args.pod_labels, **object_labels(args, app_name)},
+            # Recommended labels win (they carry the selector); pod_labels refine `labels` on pods.
+            labels={**args.labels, **args.pod_labels,
+                    **recommended_labels(app_name, args.instance_label, args.component, args.part_of)},
             annotations=annotations or None,
         ),
         spec=k8s.core.v1.PodSpecArgs(

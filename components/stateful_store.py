@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -95,6 +95,8 @@ class StatefulStoreArgs(WorkloadArgs):
     replicas: int = 1
     protect: bool = False
 
+    _port_required: ClassVar[bool] = True
+
     def __post_init__(self) -> None:
         super().__post_init__()
         owner = type(self).__name__
@@ -106,7 +108,6 @@ class StatefulStoreArgs(WorkloadArgs):
             c.check_service_name(owner, "service_name", self.service_name)
             if self.service_name == self.headless_service_name:
                 c.fail(owner, "service_name", "a name other than headless_service_name", self.service_name)
-        c.check_port(owner, "port", self.port)
         if self.service_port is not None:
             if self.service_name is None:
                 c.fail(owner, "service_port", "None when there is no client Service (service_name None)",
