@@ -95,7 +95,7 @@ def test_errors_raised_by_the_program_propagate_unchanged():
     def program():
         raise ValueError("Widget.size: expected an integer >= 1, got 0")
 
-    with pytest.raises(ValueError, match="Widget.size"):
+    with pytest.raises(ValueError, match=r"Widget\.size"):
         run(program)
 
 

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ def test_secure_values_become_a_marked_placeholder_flagged_secret(tmp_path):
 def test_a_secure_value_nested_in_an_object_makes_the_whole_key_secret(tmp_path):
     project = _project(tmp_path, "config:\n  demo:secrets:\n    db:\n      secure: v1:AAAA\n")
     config = load_stack_config(project, "dev")
-    assert config.values["demo:secrets"] == '{"db": "%s"}' % SECRET_PLACEHOLDER
+    assert config.values["demo:secrets"] == json.dumps({"db": SECRET_PLACEHOLDER})
     assert config.secret_keys == {"demo:secrets"}
 
 
