@@ -12,7 +12,9 @@ run in one process.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import os
 import runpy
 import sys
 from collections.abc import Callable, Iterable
@@ -21,13 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import struct_pb2
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as runtime_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime import stack as runtime_stack
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from .mocks import OfflineMocks
 from .stack_config import StackConfig, load_stack_config
@@ -136,54 +139,108 @@ class Recording:
         return value
 
 
-def _integral(value: Any) -> Any:
-    # The wire format carries every number as a float; integral ones were ints in the program.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _integral(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_integral(v) for v in value]
-    return value
+_SIG = rpc._special_sig_key
+_SECRET_SIG = rpc._special_secret_sig
+_RESOURCE_SIG = rpc._special_resource_sig
 
 
-def _unwrap_secrets(value: Any, path: str, secret_paths: list[str], secret_values: set[str]) -> Any:
-    if rpc.is_rpc_secret(value):
-        inner = rpc.unwrap_rpc_secret(value)
-        secret_paths.append(path or "<root>")
-        _collect_strings(inner, secret_values)
-        return _unwrap_secrets(inner, path, [], set())
-    if isinstance(value, dict):
-        return {
-            k: _unwrap_secrets(v, f"{path}.{k}" if path else k, secret_paths, secret_values)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_unwrap_secrets(v, f"{path}[{i}]", secret_paths, secret_values) for i, v in enumerate(value)]
-    return value
+def _decode_struct(struct: struct_pb2.Struct, path: str, secret_paths: list[str]) -> Any:
+    """Decode what the SDK sent, in one pass: secrets unwrapped (their paths noted), resource references as
+    their URN, integral numbers as ints (the wire carries every number as a float), nulls dropped from maps."""
+    fields = struct.fields
+    sig = fields.get(_SIG)
+    if sig is not None:
+        kind = sig.string_value
+        if kind == _SECRET_SIG:
+            secret_paths.append(path or "<root>")
+            return _decode_value(fields["value"], path, [])
+        if kind == _RESOURCE_SIG:
+            return fields["urn"].string_value
+        return rpc.deserialize_properties(struct)  # assets and archives: rare, let the SDK decode them
+    out = {}
+    for key, value in fields.items():
+        decoded = _decode_value(value, f"{path}.{key}" if path else key, secret_paths)
+        if decoded is not None:
+            out[key] = decoded
+    return out
 
 
-def _collect_strings(value: Any, into: set[str]) -> None:
-    if isinstance(value, str):
-        if value:
-            into.add(value)
-    elif isinstance(value, dict):
-        for v in value.values():
-            _collect_strings(v, into)
-    elif isinstance(value, list):
-        for v in value:
-            _collect_strings(v, into)
+def _decode_value(value: struct_pb2.Value, path: str, secret_paths: list[str]) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "number_value":
+        number = value.number_value
+        return int(number) if number.is_integer() else number
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "struct_value":
+        return _decode_struct(value.struct_value, path, secret_paths)
+    if kind == "list_value":
+        return [_decode_value(item, f"{path}[{i}]", secret_paths) for i, item in enumerate(value.list_value.values)]
+    return None
 
 
-def _plain(value: Any) -> Any:
-    # Resource references arrive as Resource objects; record them by URN like the engine would.
-    if isinstance(value, pulumi.Resource):
-        return getattr(value, "_offline_urn", None) or repr(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+def _to_struct(value: dict) -> struct_pb2.Struct:
+    # Plain JSON-shaped values (what the mocks return) need none of rpc.serialize_properties' coroutines.
+    struct = struct_pb2.Struct()
+    struct.update(value)
+    return struct
+
+
+class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+    """Runs the SDK's monitor calls in the calling thread.
+
+    The SDK hands every engine RPC to a thread pool so that a slow gRPC call does not block the event loop.
+    The offline monitor answers in microseconds in-process, so the thread hop and its wake-ups are pure cost.
+    """
+
+    def submit(self, fn, /, *args, **kwargs):
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed back to the awaiting coroutine, as the pool would
+            future.set_exception(exc)
+        return future
+
+
+async def _settle(await_all_outstanding_tasks: bool = True) -> None:
+    """`pulumi.runtime.stack.wait_for_rpcs` with the same contract, in linear time.
+
+    The SDK waits for outstanding outputs with `asyncio.wait(pending, FIRST_COMPLETED)` in a loop, which
+    attaches and detaches a callback on every pending task per wake-up: quadratic in the number of
+    resources. Awaiting the pending tasks one after another waits for exactly the same set (new ones are
+    picked up on the next round) and re-raises the same errors.
+    """
+    rpc_manager = runtime_settings._get_rpc_manager()
+    outputs = runtime_settings.SETTINGS.outputs
+    while True:
+        while rpc_manager.rpcs:
+            await asyncio.sleep(0)
+            await rpc_manager.rpcs.pop()
+        if rpc_manager.unhandled_exception is not None:
+            raise rpc_manager.unhandled_exception.with_traceback(rpc_manager.exception_traceback)
+        if await_all_outstanding_tasks:
+            while True:
+                with runtime_settings.SETTINGS.lock:
+                    pending = list(outputs)
+                    outputs.clear()
+                if not pending:
+                    break
+                for task in pending:
+                    await task
+        if not rpc_manager.rpcs:
+            break
+
+
+@contextlib.contextmanager
+def _fast_settling():
+    original = runtime_stack.wait_for_rpcs
+    runtime_stack.wait_for_rpcs = _settle
+    try:
+        yield
+    finally:
+        runtime_stack.wait_for_rpcs = original
 
 
 class RecordingMonitor(runtime_mocks.MockMonitor):
@@ -199,10 +256,8 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = urn
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        _ensure_event_loop()
-        raw_inputs = rpc.deserialize_properties(request.object)
         secret_paths: list[str] = []
-        plain_inputs = _unwrap_secrets(raw_inputs, "", secret_paths, set())
+        plain_inputs = _decode_struct(request.object, "", secret_paths)
         resource_id, state = self.mocks.new_resource(
             runtime_mocks.MockResourceArgs(
                 typ=request.type,
@@ -217,7 +272,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         # outputs computed from secret inputs as secret; do the same so secrets stay secrets downstream.
         secret_outputs = set(request.additionalSecretOutputs) | {p.split(".")[0].split("[")[0] for p in secret_paths}
         wire_state = {k: rpc.wrap_rpc_secret(v) if k in secret_outputs else v for k, v in state.items()}
-        obj_proto = _sync_await(rpc.serialize_properties(wire_state, {}))
+        obj_proto = _to_struct(wire_state)
         self.resources[urn] = runtime_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
         self.recording.resources.append(
             RecordedResource(
@@ -226,8 +281,8 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 urn=urn,
                 parent_urn=request.parent or None,
                 provider=request.provider or None,
-                inputs=_integral(_plain(plain_inputs)),
-                outputs=_integral(_plain(state)),
+                inputs=plain_inputs,
+                outputs=state,
                 custom=bool(request.custom),
                 protect=bool(request.protect),
                 delete_before_replace=bool(request.deleteBeforeReplace),
@@ -247,7 +302,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
             for key, value in outputs.items():
                 if rpc.is_rpc_secret(value):
                     self.recording.secret_output_names.add(key)
-            self.recording.stack_outputs = _integral(_unwrap_secrets(outputs, "", [], set()))
+            self.recording.stack_outputs = _decode_struct(request.outputs, "", [])
         return super().RegisterResourceOutputs(request)
 
 
@@ -296,6 +351,8 @@ def run(
     mocks = OfflineMocks()
     monitor = RecordingMonitor(mocks, recording)
     loop = asyncio.new_event_loop()
+    if not os.environ.get("OFFLINE_THREADS"):
+        loop.set_default_executor(_InlineExecutor(max_workers=1))
     asyncio.set_event_loop(loop)
     recording._loop = loop
     _fresh_runtime(mocks, monitor, project, stack, stack_config)
@@ -306,7 +363,8 @@ def run(
         holder["value"] = program()
 
     try:
-        loop.run_until_complete(run_in_stack(body))
+        with _fast_settling():
+            loop.run_until_complete(run_in_stack(body))
     finally:
         recording.secret_values |= mocks.secret_values
         recording.secret_values |= _secret_config_values(stack_config)

@@ -174,11 +174,15 @@ class OfflineMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         type_, name, inputs = args.typ, args.name, args.inputs
+        if type_.startswith("kubernetes:"):
+            # Only the top level and metadata are touched below: copy those, share the rest (never mutated).
+            outputs = dict(inputs)
+            if isinstance(inputs.get("metadata"), dict):
+                outputs["metadata"] = dict(inputs["metadata"])
+            return self._kubernetes(type_, name, outputs)
         outputs = copy.deepcopy(inputs)
         if type_.startswith("pulumi:providers:"):
             return f"{name}-provider-id", outputs
-        if type_.startswith("kubernetes:"):
-            return self._kubernetes(type_, name, outputs)
         if type_.startswith("azure-native:"):
             return self._azure(type_, name, outputs)
         if type_.startswith("random:"):

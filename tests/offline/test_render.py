@@ -91,10 +91,17 @@ def test_secret_objects_stay_valid_with_redaction_markers(rendered):
     assert base64.b64decode(encoded["data"]["password"]).decode() == REDACTED
 
 
-def test_a_secret_inside_an_env_literal_is_redacted_in_place(rendered):
+def test_a_value_computed_from_a_secret_is_redacted_whole(rendered):
     deployment = yaml.safe_load((rendered.out / "k8s/shop/deployment-web.yaml").read_text())
     env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
-    assert env == [{"name": "DB", "value": f"postgres://u:{REDACTED}@db"}]
+    assert env == [{"name": "DB", "value": REDACTED}]
+
+
+def test_a_secret_inside_a_plain_string_is_redacted_in_place():
+    from offline.redact import Redactor
+
+    redactor = Redactor({"s3cr3t-value"})
+    assert redactor.deep({"url": "postgres://u:s3cr3t-value@db"}) == {"url": f"postgres://u:{REDACTED}@db"}
 
 
 def test_other_resources_go_to_resources_json_with_their_parent_and_inputs(rendered):
