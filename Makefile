@@ -28,3 +28,15 @@ clean:
 
 docs: $(VENV)/.installed
 	$(PY) -m offline config-docs --write README.md
+
+# Benchmark (issue: offline engine speed). cdk8s-plus is a bench-only dependency in its own venv.
+BENCH_VENV := bench/.venv-cdk8s
+
+$(BENCH_VENV)/.installed: bench/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	touch $@
+
+.PHONY: bench
+bench: $(VENV)/.installed $(BENCH_VENV)/.installed
+	$(PY) bench/bench.py --cdk8s-python $(BENCH_VENV)/bin/python

@@ -335,6 +335,7 @@ def run(
     stack: str = "test",
     project: str = PROJECT_NAME,
     config: StackConfig | dict[str, Any] | None = None,
+    seed: int | None = None,
 ) -> Recording:
     """Run `program` as a Pulumi program under the offline mocks and return what it registered.
 
@@ -348,7 +349,7 @@ def run(
         stack=stack,
         config={k: v for k, v in stack_config.values.items() if k not in stack_config.secret_keys},
     )
-    mocks = OfflineMocks()
+    mocks = OfflineMocks(seed=seed)
     monitor = RecordingMonitor(mocks, recording)
     loop = asyncio.new_event_loop()
     if not os.environ.get("OFFLINE_THREADS"):
@@ -405,23 +406,38 @@ def _project_on_path(project_dir: Path) -> Iterable[None]:
             sys.path.remove(str(project_dir))
 
 
+def stack_config(project_dir: Path, stack: str, overrides: dict[str, Any] | None = None) -> StackConfig:
+    """The stack's config files, plus optional overrides (plain values, as `run` takes them)."""
+    config = load_stack_config(project_dir, stack)
+    if not overrides:
+        return config
+    extra = _config_from_mapping(config.project, stack, overrides)
+    return StackConfig(
+        project=config.project,
+        stack=stack,
+        values={**config.values, **extra.values},
+        secret_keys=config.secret_keys - set(extra.values),
+    )
+
+
+def run_main(project_dir: Path) -> Callable[[], Any]:
+    """The project's `__main__.py` as a program function."""
+    main = project_dir / "__main__.py"
+
+    def program() -> Any:
+        with _project_on_path(project_dir):
+            return runpy.run_path(str(main), run_name="__main__")
+
+    return program
+
+
 def run_stack(
     stack: str,
     *,
     project_dir: Path = PROJECT_DIR,
     overrides: dict[str, Any] | None = None,
+    seed: int | None = None,
 ) -> Recording:
     """Run the project's real `__main__.py` for a stack, with its config files (plus optional overrides)."""
-    config = load_stack_config(project_dir, stack)
-    if overrides:
-        extra = _config_from_mapping(config.project, stack, overrides)
-        config = StackConfig(
-            project=config.project,
-            stack=stack,
-            values={**config.values, **extra.values},
-            secret_keys=config.secret_keys - set(extra.values),
-        )
-    main = project_dir / "__main__.py"
-    with _project_on_path(project_dir):
-        return run(lambda: runpy.run_path(str(main), run_name="__main__"), stack=stack,
-                   project=config.project, config=config)
+    config = stack_config(project_dir, stack, overrides)
+    return run(run_main(project_dir), stack=stack, project=config.project, config=config, seed=seed)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import random
 import secrets
 import string
 
@@ -167,8 +168,16 @@ def _patch_version(version: object) -> str | None:
 class OfflineMocks(pulumi.runtime.Mocks):
     """Answers resource registrations and function calls with provider-shaped values."""
 
-    def __init__(self) -> None:
+    def __init__(self, seed: int | None = None) -> None:
         self.secret_values: set[str] = set()
+        # Unseeded: fresh secrets every run. Seeded: each resource's values depend only on (seed, type, name),
+        # so two engines that register in different orders still generate the same values.
+        self._seed = seed
+
+    def _rng(self, type_: str, name: str) -> random.Random:
+        if self._seed is None:
+            return secrets.SystemRandom()
+        return random.Random(f"{self._seed}/{type_}/{name}")
 
     # Resources ---------------------------------------------------------------------------------------
 
@@ -283,6 +292,7 @@ class OfflineMocks(pulumi.runtime.Mocks):
         outputs["provisioningState"] = "Succeeded"
 
     def _random(self, type_: str, name: str, outputs: dict):
+        rng = self._rng(type_, name)
         length = int(outputs.get("length", 16))
         if type_ in ("random:index/randomPassword:RandomPassword", "random:index/randomString:RandomString"):
             alphabet = ""
@@ -294,22 +304,22 @@ class OfflineMocks(pulumi.runtime.Mocks):
                 alphabet += string.digits
             if outputs.get("special", True):
                 alphabet += outputs.get("overrideSpecial") or "!#$%&*()-_=+[]{}<>:?"
-            value = "".join(secrets.choice(alphabet or string.ascii_letters) for _ in range(length))
+            value = "".join(rng.choice(alphabet or string.ascii_letters) for _ in range(length))
             outputs["result"] = value
             if type_.endswith("RandomPassword"):
                 self.secret_values.add(value)
-                outputs["bcryptHash"] = "$2a$10$" + secrets.token_hex(26)
+                outputs["bcryptHash"] = "$2a$10$" + rng.getrandbits(208).to_bytes(26, "big").hex()
                 self.secret_values.add(outputs["bcryptHash"])
             return f"{name}-{_digest(name)}", outputs
         if type_ == "random:index/randomId:RandomId":
             byte_length = int(outputs.get("byteLength", 8))
-            raw = secrets.token_bytes(byte_length)
+            raw = rng.getrandbits(8 * byte_length).to_bytes(byte_length, "big")
             outputs["hex"] = raw.hex()
             outputs["b64Url"] = base64.urlsafe_b64encode(raw).decode().rstrip("=")
             outputs["dec"] = str(int.from_bytes(raw, "big"))
             return outputs["b64Url"], outputs
         if type_ == "random:index/randomUuid:RandomUuid":
-            outputs["result"] = _uuid_from(name, secrets.token_hex(4))
+            outputs["result"] = _uuid_from(name, str(rng.getrandbits(32)))
             return outputs["result"], outputs
         return f"{name}-id", outputs
 

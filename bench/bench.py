@@ -1,0 +1,233 @@
+"""Benchmark of the offline engine, side by side with the alternatives, in one run.
+
+    make bench                      # = .venv/bin/python bench/bench.py --cdk8s-python bench/.venv-cdk8s/bin/python
+
+Measures (each figure the median of --runs runs, each run in a fresh process so peak RSS is its own):
+1. our render of the dev stack: wall time including interpreter start, peak RSS, objects written;
+2. our engine on synthetic stacks of N StatelessServices (one Deployment + one Service each);
+3. the plain recording-mocks baseline (Pulumi's stock mock monitor, the docs' Mocks subclass) on the same;
+4. cdk8s-plus synthesizing the same N Deployments + Services (bench-only venv);
+5. the floor: dumping our engine's objects for N to YAML with PyYAML's C dumper.
+Prints a table with ratios and writes bench/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = (10, 100, 1000)
+
+
+# Children: each measures one thing and prints one JSON line ------------------------------------------
+
+
+def _synthetic_program(n: int):
+    from components import StatelessService, StatelessServiceArgs
+
+    def program() -> None:
+        for i in range(n):
+            StatelessService(
+                f"svc{i}",
+                StatelessServiceArgs(
+                    namespace="bench",
+                    part_of="bench",
+                    component="web",
+                    deployment_name=f"svc{i}",
+                    image="nginx:1.27",
+                    port=8080,
+                    service_port=80,
+                    replicas=1,
+                ),
+            )
+
+    return program
+
+
+def child_ours(n: int) -> dict:
+    from offline.engine import run
+
+    started = time.perf_counter()
+    recording = run(_synthetic_program(n), stack="bench")
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "objects": len(recording.k8s_objects())}
+
+
+def child_baseline(n: int) -> dict:
+    from offline.baseline import PlainRecordingMocks, run_with_stock_monitor
+
+    mocks = PlainRecordingMocks()
+    started = time.perf_counter()
+    run_with_stock_monitor(_synthetic_program(n), mocks, project="aks-microservices", stack="bench")
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "objects": sum(1 for t, _, _ in mocks.records if t.startswith("kubernetes:"))}
+
+
+def child_floor(n: int) -> dict:
+    import yaml
+
+    from offline.engine import run
+
+    objects = run(_synthetic_program(n), stack="bench").k8s_objects()
+    started = time.perf_counter()
+    text = "".join(yaml.dump(obj, Dumper=yaml.CSafeDumper, sort_keys=False) for obj in objects)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "objects": len(objects), "chars": len(text)}
+
+
+CDK8S_CHILD = """
+import json, sys, time
+import cdk8s, cdk8s_plus_33 as kplus
+n = int(sys.argv[1])
+started = time.perf_counter()
+app = cdk8s.App()
+chart = cdk8s.Chart(app, "bench")
+for i in range(n):
+    deployment = kplus.Deployment(chart, f"svc{i}", replicas=1,
+                                  containers=[kplus.ContainerProps(image="nginx:1.27", port_number=8080)])
+    deployment.expose_via_service(ports=[kplus.ServicePort(port=80, target_port=8080)])
+text = app.synth_yaml()
+print(json.dumps({"seconds": time.perf_counter() - started, "objects": text.count("\\nkind: ") + text.startswith("kind: ")}))
+"""
+
+
+# Parent ---------------------------------------------------------------------------------------------------
+
+
+def _spawn(argv: list[str], env: dict | None = None) -> tuple[dict, float, float]:
+    """Run a child; return its JSON line, its wall time and its own peak RSS in MB."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **(env or {})}, text=True
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    out, err = process.stdout.read(), process.stderr.read()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"bench child failed ({' '.join(argv)}):\n{err[-2000:]}")
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {}
+    return result, wall, usage.ru_maxrss / 1024
+
+
+def _median(samples: list[tuple[dict, float, float]], key: str) -> float:
+    if key == "wall":
+        return statistics.median(s[1] for s in samples)
+    if key == "rss":
+        return statistics.median(s[2] for s in samples)
+    return statistics.median(s[0][key] for s in samples)
+
+
+def measure(runs: int, cdk8s_python: str | None, sizes: tuple[int, ...]) -> dict:
+    python = sys.executable
+    results: dict = {"sizes": list(sizes)}
+    with tempfile.TemporaryDirectory() as out:
+        samples = [
+            _spawn([python, "-m", "offline", "render", "--stack", "dev", "--out", out]) for _ in range(runs)
+        ]
+        objects = sum(1 for _ in Path(out, "k8s").rglob("*.yaml"))
+    results["render"] = {"wall": _median(samples, "wall"), "rss": _median(samples, "rss"), "objects": objects}
+    for kind in ("ours", "baseline", "floor"):
+        for n in sizes:
+            samples = [_spawn([python, __file__, "--child", kind, str(n)]) for _ in range(runs)]
+            results[f"{kind}/{n}"] = {
+                "seconds": _median(samples, "seconds"),
+                "rss": _median(samples, "rss"),
+                "objects": samples[0][0]["objects"],
+            }
+            print(f"  {kind:8} N={n:<5} {results[f'{kind}/{n}']['seconds']:.3f}s", file=sys.stderr)
+    if cdk8s_python:
+        for n in sizes:
+            samples = [_spawn([cdk8s_python, "-c", CDK8S_CHILD, str(n)]) for _ in range(runs)]
+            results[f"cdk8s/{n}"] = {
+                "seconds": _median(samples, "seconds"),
+                "rss": _median(samples, "rss"),
+                "objects": samples[0][0]["objects"],
+            }
+            print(f"  cdk8s    N={n:<5} {results[f'cdk8s/{n}']['seconds']:.3f}s", file=sys.stderr)
+    return results
+
+
+def _machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()} {platform.machine()}"
+
+
+def report(results: dict, runs: int) -> str:
+    sizes = results["sizes"]
+    lines = [
+        "# Offline engine benchmark",
+        "",
+        f"Machine: {_machine()}. Each figure is the median of {runs} runs, each in a fresh process.",
+        "",
+        f"Render of the dev stack (`python -m offline render --stack dev`, wall time including interpreter start):"
+        f" **{results['render']['wall']:.2f} s**, peak RSS {results['render']['rss']:.0f} MB,"
+        f" {results['render']['objects']} objects written.",
+        "",
+        "Synthetic stacks of N StatelessServices (one Deployment + one Service each); program time:",
+        "",
+        "| N | ours | per object | peak RSS | baseline (stock mocks) | cdk8s-plus | floor (C YAML dump) | ours / cdk8s-plus | ours / baseline | ours / floor |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for n in sizes:
+        ours, base, floor = results[f"ours/{n}"], results[f"baseline/{n}"], results[f"floor/{n}"]
+        cdk8s = results.get(f"cdk8s/{n}")
+        cells = [
+            str(n),
+            f"{ours['seconds']:.2f} s",
+            f"{ours['seconds'] / max(ours['objects'], 1) * 1000:.2f} ms",
+            f"{ours['rss']:.0f} MB",
+            f"{base['seconds']:.2f} s",
+            f"{cdk8s['seconds']:.2f} s" if cdk8s else "-",
+            f"{floor['seconds']:.3f} s",
+            f"{ours['seconds'] / cdk8s['seconds']:.2f}" if cdk8s else "-",
+            f"{ours['seconds'] / base['seconds']:.2f}",
+            f"{ours['seconds'] / max(floor['seconds'], 1e-9):.0f}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    if 100 in sizes and 1000 in sizes:
+        growth = results["ours/1000"]["seconds"] / results["ours/100"]["seconds"]
+        base_growth = results["baseline/1000"]["seconds"] / results["baseline/100"]["seconds"]
+        lines += ["", f"Growth t(1000)/t(100): ours {growth:.1f}, baseline {base_growth:.1f} (10 is linear)."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", nargs=2, metavar=("KIND", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (median); default 3")
+    parser.add_argument("--cdk8s-python", help="python of a venv with cdk8s-plus-33 installed")
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="comma-separated N values")
+    args = parser.parse_args()
+    if args.child:
+        kind, n = args.child[0], int(args.child[1])
+        sys.path.insert(0, str(ROOT))
+        print(json.dumps({"ours": child_ours, "baseline": child_baseline, "floor": child_floor}[kind](n)))
+        return 0
+    sizes = tuple(int(s) for s in args.sizes.split(","))
+    results = measure(args.runs, args.cdk8s_python, sizes)
+    text = report(results, args.runs)
+    (ROOT / "bench" / "results.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
