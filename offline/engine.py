@@ -300,12 +300,20 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 replace_on_changes=tuple(request.replaceOnChanges),
                 ignore_changes=tuple(request.ignoreChanges),
                 retain_on_delete=bool(request.retainOnDelete),
-                aliases=tuple(spec.urn or spec.spec.name for spec in request.aliases),
+                aliases=tuple(self._alias_urn(alias, request) for alias in request.aliases),
                 secret_paths=tuple(secret_paths),
                 dependencies=tuple(request.dependencies),
             )
         )
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=obj_proto)
+
+    def _alias_urn(self, alias, request) -> str:
+        """The URN an alias names: given whole, or this resource's URN with the spec's changes applied."""
+        if alias.urn:
+            return alias.urn
+        spec = alias.spec
+        parent = (self.stack_urn or "") if spec.noParent else (spec.parentUrn or request.parent)
+        return self.make_urn(parent, spec.type or request.type, spec.name or request.name)
 
     def RegisterResourceOutputs(self, request):
         if request.urn == self.stack_urn:
