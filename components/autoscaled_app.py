@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import _checks as c
+from .connections import Endpoint
 from .pod import object_meta
 from .stateless_service import StatelessService, StatelessServiceArgs
 
@@ -74,6 +75,7 @@ class AutoscaledApp(pulumi.ComponentResource):
     hpa: k8s.autoscaling.v2.HorizontalPodAutoscaler
     host: pulumi.Output[str] | None
     port: int | None
+    endpoint: Endpoint | None
 
     def __init__(self, name: str, args: AutoscaledAppArgs, opts: pulumi.ResourceOptions | None = None):
         if not isinstance(args, AutoscaledAppArgs):
@@ -108,4 +110,5 @@ class AutoscaledApp(pulumi.ComponentResource):
         )
         self.host = self.app.host
         self.port = self.app.port
+        self.endpoint = self.app.endpoint
         self.register_outputs({"host": self.host, "port": self.port, "deployment_name": deployment_name})

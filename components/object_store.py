@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from . import _checks as c
+from .connections import Endpoint
 from .labels import RECOMMENDED_KEYS
 from .pod import EnvFromSecret, HttpProbe, Resources, object_meta
 from .stateful_store import PerReplicaStorage, StatefulStore, StatefulStoreArgs
@@ -118,6 +119,7 @@ class ObjectStore(pulumi.ComponentResource):
     `<name>-credentials` (Secret) and `<name>-store` (StatefulStore)."""
 
     store: StatefulStore
+    endpoint: Endpoint
     statefulset: k8s.apps.v1.StatefulSet
     service: k8s.core.v1.Service
     secret: k8s.core.v1.Secret
@@ -163,6 +165,7 @@ class ObjectStore(pulumi.ComponentResource):
         self.service = self.store.service
         self.host = self.store.host
         self.port = self.store.port
+        self.endpoint = self.store.endpoint
         self.access_key_key = ACCESS_KEY_KEY
         self.secret_key_key = SECRET_KEY_KEY
         self.register_outputs({

@@ -6,7 +6,12 @@ Every pod and container default is declared here and applied by `pod_template`, 
   `fsGroupChangePolicy: OnRootMismatch`, `seccompProfile: RuntimeDefault`;
 - container `securityContext`: `allowPrivilegeEscalation: false`, `privileged: false`,
   `capabilities.drop: [ALL]`, `readOnlyRootFilesystem: true` (an `emptyDir` per `writable_paths` entry);
-- `automountServiceAccountToken: false` (always), `enableServiceLinks: false`;
+- `automountServiceAccountToken: false` (always), `enableServiceLinks: false`; a ServiceAccount of the
+  workload's own (named like it, service_account.py) unless `service_account_name` names one;
+- a container port below 1024 on a non-root pod: the safe sysctl `net.ipv4.ip_unprivileged_port_start` set to
+  the lowest such port, so the image binds it without root or NET_BIND_SERVICE (allowed by `restricted`);
+- `connects_to` (connections.py): the address env vars, the `aks-microservices/connects-to` annotation and the
+  workload's NetworkPolicies (network_policy.py);
 - `imagePullPolicy: IfNotPresent`;
 - resources: requests 100m CPU / 128Mi, limits 500m CPU / 256Mi (`Resources`);
 - probes: readiness and liveness `TcpProbe()` on the container port; a container without a port needs an
@@ -18,7 +23,8 @@ Every pod and container default is declared here and applied by `pod_template`, 
 
 Opt-outs are explicit and narrow: `SecurityOptOut` (its reason lands in the pod annotation
 `aks-microservices/security-opt-out`) and `probes_disabled_reason` (annotation
-`aks-microservices/probes-disabled`).
+`aks-microservices/probes-disabled`). An opt-out that runs as root or adds a capability keeps the pod out of
+Pod Security `restricted`: its namespace must enforce `baseline` (pod_security.py), with the same reason.
 """
 
 from __future__ import annotations
@@ -33,13 +39,19 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import _checks as c
+from .connections import CONNECTS_TO_ANNOTATION, Connection, check_connections, connection_env, connects_to_annotation
 from .labels import RECOMMENDED_KEYS, recommended_labels, selector_labels
+from .network_policy import Rule, WorkloadTraffic, workload_policies
+from .service_account import service_account
 
 DEFAULT_RUN_AS_USER = 10001
 DEFAULT_RUN_AS_GROUP = 10001
 SECURITY_OPT_OUT_ANNOTATION = "aks-microservices/security-opt-out"
 PROBES_DISABLED_ANNOTATION = "aks-microservices/probes-disabled"
-RESERVED_ANNOTATIONS = (SECURITY_OPT_OUT_ANNOTATION, PROBES_DISABLED_ANNOTATION)
+RESERVED_ANNOTATIONS = (SECURITY_OPT_OUT_ANNOTATION, PROBES_DISABLED_ANNOTATION, CONNECTS_TO_ANNOTATION)
+# Lets a non-root process bind ports from the given number up, inside the pod's network namespace only.
+UNPRIVILEGED_PORT_START = "net.ipv4.ip_unprivileged_port_start"
+PRIVILEGED_PORTS_END = 1024
 SPREAD_TOPOLOGY_KEYS = ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
 # Startup budget before liveness takes over: 60 x 5 s.
 STARTUP_PERIOD_SECONDS = 5
@@ -256,6 +268,7 @@ class WorkloadArgs:
     writable_paths: Sequence[str] = ()
     security_opt_out: SecurityOptOut | None = None
     service_account_name: pulumi.Input[str] | None = None
+    connects_to: Sequence[Connection] = ()
 
     # Subclasses whose pods are always dialled (stores) require a port.
     _port_required: ClassVar[bool] = False
@@ -340,6 +353,11 @@ class WorkloadArgs:
             c.check_type(owner, f"env_from_secrets[{name!r}]", ref, EnvFromSecret)
             if name in self.env:
                 c.fail(owner, "env_from_secrets", "names not already set in env", name)
+        check_connections(owner, "connects_to", self.connects_to)
+        for connection in self.connects_to:
+            for name in connection.env:
+                if name in self.env or name in self.env_from_secrets:
+                    c.fail(owner, "connects_to", "env names not already set in env or env_from_secrets", name)
 
     def _check_mounts(self, owner: str) -> None:
         c.check_sequence(owner, "writable_paths", self.writable_paths)
@@ -388,6 +406,13 @@ class WorkloadArgs:
     @property
     def instance_label(self) -> str:
         return self.instance or self.part_of
+
+    @property
+    def runs_as_root(self) -> bool:
+        return bool(self.security_opt_out and self.security_opt_out.run_as_root)
+
+    def container_ports(self) -> list[int]:
+        return ([self.port] if self.port is not None else []) + [p.port for p in self.extra_ports]
 
     def probes(self) -> tuple[Probe | None, Probe | None, Probe | None]:
         """(readiness, liveness, startup) after defaults."""
@@ -460,7 +485,8 @@ def _probe(probe: Probe | None, default_port: int | None) -> k8s.core.v1.ProbeAr
 
 
 def _env(args: WorkloadArgs) -> list[k8s.core.v1.EnvVarArgs]:
-    env = [k8s.core.v1.EnvVarArgs(name=name, value=value) for name, value in args.env.items()]
+    literals = {**args.env, **connection_env(args.connects_to)}
+    env = [k8s.core.v1.EnvVarArgs(name=name, value=value) for name, value in literals.items()]
     env += [
         k8s.core.v1.EnvVarArgs(
             name=name,
@@ -489,19 +515,27 @@ def pod_template(
     volumes: Sequence[k8s.core.v1.VolumeArgs] = (),
     volume_mounts: Sequence[k8s.core.v1.VolumeMountArgs] = (),
     spread_match_label_keys: Sequence[str] = (),
+    service_account_name: pulumi.Input[str] | None = None,
 ) -> k8s.core.v1.PodTemplateSpecArgs:
     """The pod template of a workload named `app_name`, with every default of this module applied.
 
     `volumes`/`volume_mounts` add the component's own volumes (e.g. a StatefulStore's data claim);
     `spread_match_label_keys` scopes topology spread (Deployments pass `pod-template-hash` so a rollout is
-    spread on its own instead of against the old ReplicaSet's pods)."""
+    spread on its own instead of against the old ReplicaSet's pods); `service_account_name` is the account the
+    component made for the workload (`args.service_account_name` wins when set)."""
     opt_out = args.security_opt_out
-    as_root = bool(opt_out and opt_out.run_as_root)
+    as_root = args.runs_as_root
     annotations = dict(args.pod_annotations)
     if opt_out is not None:
         annotations[SECURITY_OPT_OUT_ANNOTATION] = opt_out.reason
     if args.probes_disabled_reason is not None:
         annotations[PROBES_DISABLED_ANNOTATION] = args.probes_disabled_reason
+    if args.connects_to:
+        annotations[CONNECTS_TO_ANNOTATION] = connects_to_annotation(args.connects_to)
+    low_ports = [port for port in args.container_ports() if port < PRIVILEGED_PORTS_END]
+    sysctls = None
+    if low_ports and not as_root:
+        sysctls = [k8s.core.v1.SysctlArgs(name=UNPRIVILEGED_PORT_START, value=str(min(low_ports)))]
 
     all_volumes = [
         k8s.core.v1.VolumeArgs(name=f"writable-{i}", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())
@@ -573,7 +607,7 @@ def pod_template(
         spec=k8s.core.v1.PodSpecArgs(
             automount_service_account_token=False,
             enable_service_links=False,
-            service_account_name=args.service_account_name,
+            service_account_name=args.service_account_name or service_account_name,
             security_context=k8s.core.v1.PodSecurityContextArgs(
                 run_as_non_root=not as_root,
                 run_as_user=0 if as_root else args.run_as_user,
@@ -582,6 +616,7 @@ def pod_template(
                 # Skip the recursive chown of volumes whose root already has the right group.
                 fs_group_change_policy="OnRootMismatch",
                 seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+                sysctls=sysctls,
             ),
             containers=[container],
             volumes=all_volumes or None,
@@ -604,3 +639,31 @@ def disruption_budget(resource_name: str, args: WorkloadArgs, *, app_name: str,
         ),
         opts=opts,
     )
+
+
+def workload_service_account(resource_name: str, args: WorkloadArgs, *, app_name: str,
+                             opts: pulumi.ResourceOptions) -> pulumi.Input[str]:
+    """The account the workload's pods run as: `args.service_account_name`, else a ServiceAccount named like
+    the workload (child `resource_name`), made here."""
+    if args.service_account_name is not None:
+        return args.service_account_name
+    account = service_account(resource_name, name=app_name, namespace=args.namespace,
+                              labels=object_labels(args, app_name), annotations=args.annotations, opts=opts)
+    return account.metadata.name
+
+
+def workload_network_policies(resource_name: str, args: WorkloadArgs, *, app_name: str,
+                              inbound: Sequence[Rule] = (), peer_ports: Sequence[int] = (),
+                              opts: pulumi.ResourceOptions) -> list[k8s.networking.v1.NetworkPolicy]:
+    """The workload's NetworkPolicies (network_policy.workload_policies): its `connects_to`, what reaches it
+    from outside (`inbound`, derived by the component) and the ports its own pods dial on each other."""
+    traffic = WorkloadTraffic(
+        workload=app_name,
+        namespace=args.namespace,
+        pod_labels=selector_labels(app_name, args.instance_label),
+        connects_to=tuple(args.connects_to),
+        inbound=tuple(inbound),
+        peer_ports=tuple(peer_ports),
+    )
+    return workload_policies(resource_name, traffic, labels=object_labels(args, app_name),
+                             annotations=args.annotations, opts=opts)

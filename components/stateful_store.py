@@ -11,8 +11,19 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import _checks as c
+from .connections import Endpoint
 from .labels import selector_labels
-from .pod import WorkloadArgs, disruption_budget, object_labels, object_meta, pod_template, selector, service_ports
+from .pod import (
+    WorkloadArgs,
+    disruption_budget,
+    object_labels,
+    object_meta,
+    pod_template,
+    selector,
+    service_ports,
+    workload_network_policies,
+    workload_service_account,
+)
 from .stateless_service import dns_name
 
 ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
@@ -85,7 +96,9 @@ class StatefulStoreArgs(WorkloadArgs):
     names (`<sts>-<n>.<headless>`); `service_name` adds a ClusterIP Service for clients (None = none) on
     `service_port` (default `port`). Always `podManagementPolicy: OrderedReady`, `RollingUpdate`, claims
     retained when the set is deleted or scaled down, a PDB (maxUnavailable 1) from 2 replicas.
-    `protect` sets Pulumi `protect` on the StatefulSet and the shared claim."""
+    `protect` sets Pulumi `protect` on the StatefulSet and the shared claim. `peer_ports` are the ports its
+    pods dial on each other (replication): allowed between its own pods, nothing else is. Clients reach it only
+    through their own declared connections to `endpoint` or `primary`."""
 
     statefulset_name: str
     headless_service_name: str
@@ -94,6 +107,7 @@ class StatefulStoreArgs(WorkloadArgs):
     service_port: int | None = None
     replicas: int = 1
     protect: bool = False
+    peer_ports: Sequence[int] = ()
 
     _port_required: ClassVar[bool] = True
 
@@ -115,6 +129,11 @@ class StatefulStoreArgs(WorkloadArgs):
             c.check_port(owner, "service_port", self.service_port)
         c.check_int(owner, "replicas", self.replicas, lo=0)
         c.check_bool(owner, "protect", self.protect)
+        c.check_sequence(owner, "peer_ports", self.peer_ports)
+        for port in self.peer_ports:
+            c.check_port(owner, "peer_ports", port)
+            if port not in self.container_ports():
+                c.fail(owner, "peer_ports", f"ports of the container ({self.container_ports()})", port)
         c.check_type(owner, "storage", self.storage, (PerReplicaStorage, SharedStorage))
         if isinstance(self.storage, SharedStorage) and self.replicas > 1 \
                 and self.storage.access_mode in SINGLE_NODE_MODES:
@@ -124,16 +143,20 @@ class StatefulStoreArgs(WorkloadArgs):
 
 
 class StatefulStore(pulumi.ComponentResource):
-    """StatefulSet `statefulset_name` + headless Service + optional client Service (+ shared claim, + PDB)."""
+    """StatefulSet `statefulset_name` + headless Service + optional client Service (+ shared claim, + PDB),
+    ServiceAccount and NetworkPolicy named like the StatefulSet."""
 
     statefulset: k8s.apps.v1.StatefulSet
     headless_service: k8s.core.v1.Service
     service: k8s.core.v1.Service | None
     claim: k8s.core.v1.PersistentVolumeClaim | None
     pdb: k8s.policy.v1.PodDisruptionBudget | None
+    network_policies: list[k8s.networking.v1.NetworkPolicy]
     primary_host: pulumi.Output[str]
     host: pulumi.Output[str]
     port: int
+    endpoint: Endpoint
+    primary: Endpoint
 
     def __init__(self, name: str, args: StatefulStoreArgs, opts: pulumi.ResourceOptions | None = None):
         if not isinstance(args, StatefulStoreArgs):
@@ -200,6 +223,7 @@ class StatefulStore(pulumi.ComponentResource):
                 spec=claim_spec,
             )]
 
+        account = workload_service_account(f"{name}-service-account", args, app_name=app, opts=child)
         self.statefulset = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",
             metadata=object_meta(args, name=app, app_name=app),
@@ -207,7 +231,8 @@ class StatefulStore(pulumi.ComponentResource):
                 service_name=args.headless_service_name,
                 replicas=args.replicas,
                 selector=selector(args, app),
-                template=pod_template(args, app_name=app, volumes=volumes, volume_mounts=[mount]),
+                template=pod_template(args, app_name=app, volumes=volumes, volume_mounts=[mount],
+                                      service_account_name=account),
                 pod_management_policy="OrderedReady",
                 update_strategy=k8s.apps.v1.StatefulSetUpdateStrategyArgs(type="RollingUpdate"),
                 # Data outlives the set: deleting or scaling down never deletes a claim.
@@ -230,6 +255,16 @@ class StatefulStore(pulumi.ComponentResource):
             self.headless_service.metadata.name, self.headless_service.metadata.namespace
         ).apply(lambda parts: f"{app}-0.{parts[0]}.{parts[1]}.svc.cluster.local")
         self.host = dns_name(self.service or self.headless_service)
+        pods = selector_labels(app, args.instance_label)
+        client_service = self.service or self.headless_service
+        # What clients dial: the client Service (the headless one without it), or pod 0 by its stable name.
+        self.endpoint = Endpoint(host=client_service.metadata.name, port=self.port, target_port=args.port,
+                                 namespace=args.namespace, workload=app, pod_labels=pods)
+        # Policies cannot single out pod 0, so the primary endpoint admits its clients to the store's pods.
+        self.primary = Endpoint(host=pulumi.Output.concat(f"{app}-0.", self.headless_service.metadata.name),
+                                port=args.port, namespace=args.namespace, workload=app, pod_labels=pods)
+        self.network_policies = workload_network_policies(name, args, app_name=app, peer_ports=args.peer_ports,
+                                                          opts=child)
         self.register_outputs({
             "statefulset_name": app,
             "primary_host": self.primary_host,

@@ -16,8 +16,9 @@ from infra.storage import per_replica_storage_class, shared_storage_class
 from settings import StackSettings
 from settings.platform import ClusterSettings, IngressSettings, MonitoringSettings
 
-# The ingress class of the app-routing add-on's managed nginx.
+# The ingress class of the app-routing add-on's managed nginx, and the namespace its controller pods run in.
 APP_ROUTING_INGRESS_CLASS = "webapprouting.kubernetes.azure.com"
+APP_ROUTING_NAMESPACE = "app-routing-system"
 # Taint that keeps workloads off the system pool once a user pool exists.
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 AKS_RBAC_CLUSTER_ADMIN_ROLE = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
@@ -345,6 +346,7 @@ def build_aks_platform(settings: StackSettings, images: frozenset[str]) -> Platf
         per_replica_storage_class=aks.per_replica_storage_class.metadata.name,
         shared_storage_class=aks.shared_storage_class.metadata.name,
         ingress_class=APP_ROUTING_INGRESS_CLASS,
+        ingress_controller_namespace=APP_ROUTING_NAMESPACE,
         external_service_type="LoadBalancer",
         image=image,
         outputs=outputs,

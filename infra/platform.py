@@ -21,6 +21,8 @@ class Platform:
     per_replica_storage_class: pulumi.Input[str] | None
     shared_storage_class: pulumi.Input[str] | None
     ingress_class: str
+    # Namespace of the ingress class's controller pods: app NetworkPolicies let only it in to Ingress backends.
+    ingress_controller_namespace: str
     # How a public Service is exposed where an app does not use an Ingress: LoadBalancer or NodePort.
     external_service_type: str
     # Maps a public image reference (e.g. `mongo:7.0`) to what the cluster pulls (e.g. an ACR cache path).

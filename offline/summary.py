@@ -1,12 +1,15 @@
 """`summary.md`: what the stack deploys, per app, read back from the rendered objects.
 
 Everything here is derived from the objects the program registered (never from the program's own
-tables): workloads with replicas and images, how each is exposed, stores and their volumes, counts by
-resource type, and a Mermaid diagram of who talks to whom.
+tables): workloads with replicas and images, how each is exposed, stores and their volumes, each namespace's
+Pod Security level, counts by resource type, and a Mermaid diagram of who talks to whom.
 
-Traffic edges come from three places: a workload's declared connections (the pod annotation
-`aks-microservices/connects-to`, a comma-separated list of Service names), a workload's env values and
-args that name a Service of its namespace, and the Ingresses and external Services that let the outside in.
+Traffic is drawn from the declarations the NetworkPolicies are made from, never guessed from env values: a
+workload's declared connections (the pod annotation `aks-microservices/connects-to`, comma-separated
+`host:port`, written by the components from `connects_to`), and the exposure of Services (LoadBalancer,
+NodePort) and Ingresses/HTTPRoutes that let the outside in. A host is a Service of the workload's namespace
+(or `<pod>.<headless Service>`); one that no rendered Service backs (pods an operator creates) is drawn as its
+own node, named after the object of that name that stands for it (e.g. an InnoDBCluster).
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from dataclasses import dataclass, field
 CONNECTS_TO_ANNOTATION = "aks-microservices/connects-to"
 PART_OF = "app.kubernetes.io/part-of"
 OUTSIDE = "outside"
+POD_SECURITY_ENFORCE = "pod-security.kubernetes.io/enforce"
+POD_SECURITY_EXCEPTION = "aks-microservices/pod-security-exception"
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 
 
 @dataclass
@@ -31,7 +37,6 @@ class Workload:
     images: list[str]
     pod_labels: dict
     pod_annotations: dict
-    env_text: list[str]
     exposure: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
 
@@ -63,7 +68,7 @@ def collect_workloads(objects: list[dict]) -> list[Workload]:
     }
     workloads: list[Workload] = []
     for obj in objects:
-        if obj["kind"] not in ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"):
+        if obj["kind"] not in WORKLOAD_KINDS:
             continue
         template = _pod_template(obj)
         pod_spec = template.get("spec", {})
@@ -75,11 +80,6 @@ def collect_workloads(objects: list[dict]) -> list[Workload]:
             replicas = str(obj.get("spec", {}).get("replicas", 1))
         else:
             replicas = "run to completion" if obj["kind"] == "Job" else "-"
-        containers = pod_spec.get("containers", []) + pod_spec.get("initContainers", [])
-        env_text = []
-        for container in containers:
-            env_text += [str(e.get("value", "")) for e in container.get("env", []) if "value" in e]
-            env_text += [str(a) for a in container.get("args", []) + container.get("command", [])]
         workload = Workload(
             kind=obj["kind"],
             name=obj["metadata"]["name"],
@@ -89,7 +89,6 @@ def collect_workloads(objects: list[dict]) -> list[Workload]:
             images=[c.get("image", "") for c in pod_spec.get("containers", [])],
             pod_labels=template.get("metadata", {}).get("labels", {}) or {},
             pod_annotations=template.get("metadata", {}).get("annotations", {}) or {},
-            env_text=env_text,
         )
         for claim in obj.get("spec", {}).get("volumeClaimTemplates", []) or []:
             spec = claim.get("spec", {})
@@ -118,6 +117,40 @@ def _services(objects: list[dict]) -> list[dict]:
     return [o for o in objects if o["kind"] == "Service"]
 
 
+def _node_id(namespace: str, name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", f"{namespace}_{name}")
+
+
+@dataclass(frozen=True)
+class ManagedNode:
+    """A declared target that no rendered workload backs (an operator's pods), drawn under its own name."""
+
+    namespace: str
+    name: str
+    stands_for: str  # the kind of the rendered object of that name, if any
+
+    @property
+    def node_id(self) -> str:
+        return _node_id(self.namespace, self.name)
+
+
+def declared_connections(workload: Workload) -> list[tuple[str, int | None]]:
+    """(host, port) of every connection the workload's pods declare."""
+    declared = workload.pod_annotations.get(CONNECTS_TO_ANNOTATION, "")
+    connections = []
+    for entry in (e.strip() for e in declared.split(",")):
+        if entry:
+            host, _, port = entry.rpartition(":") if ":" in entry else (entry, "", "")
+            connections.append((host, int(port) if port.isdigit() else None))
+    return connections
+
+
+def _service_of(host: str) -> str:
+    # `<service>` or `<pod>.<headless service>`, both relative to the namespace.
+    labels = host.split(".")
+    return labels[1] if len(labels) > 1 else labels[0]
+
+
 def traffic_edges(objects: list[dict], workloads: list[Workload]) -> set[tuple[str, str, str]]:
     """(from node, to node, label) edges; `outside` is the world beyond the cluster."""
     services = _services(objects)
@@ -142,17 +175,39 @@ def traffic_edges(objects: list[dict], workloads: list[Workload]) -> set[tuple[s
                 edges.add((OUTSIDE, target.node_id, f"{ingress['kind']} {ingress['metadata']['name']}"))
 
     for workload in workloads:
-        declared = workload.pod_annotations.get(CONNECTS_TO_ANNOTATION, "")
-        named = {s.strip() for s in declared.split(",") if s.strip()}
-        for (namespace, service_name), targets in backends.items():
-            if namespace != workload.namespace:
-                continue
-            pattern = re.compile(rf"(?<![\w.-]){re.escape(service_name)}(?![\w-])")
-            if service_name in named or any(pattern.search(text) for text in workload.env_text):
+        for host, port in declared_connections(workload):
+            label = f"{host}:{port}" if port else host
+            targets = backends.get((workload.namespace, _service_of(host)))
+            if targets:
                 for target in targets:
                     if target is not workload:
-                        edges.add((workload.node_id, target.node_id, service_name))
+                        edges.add((workload.node_id, target.node_id, label))
+            else:
+                edges.add((workload.node_id, _node_id(workload.namespace, _service_of(host)), label))
     return edges
+
+
+def managed_nodes(objects: list[dict], workloads: list[Workload],
+                  edges: set[tuple[str, str, str]]) -> list[ManagedNode]:
+    """The declared targets no rendered workload backs, with the kind of the custom resource that stands for
+    them (e.g. the InnoDBCluster an operator turns into pods)."""
+    unbacked = {target for _, target, _ in edges} - {w.node_id for w in workloads}
+    nodes: dict[str, ManagedNode] = {}
+    for workload in workloads:
+        for host, _ in declared_connections(workload):
+            name = _service_of(host)
+            node_id = _node_id(workload.namespace, name)
+            if node_id not in unbacked or node_id in nodes:
+                continue
+            kinds = [o["kind"] for o in objects if _is_custom_resource(o)
+                     and o["metadata"].get("name") == name and o["metadata"].get("namespace") == workload.namespace]
+            nodes[node_id] = ManagedNode(workload.namespace, name, kinds[0] if kinds else "")
+    return list(nodes.values())
+
+
+def _is_custom_resource(obj: dict) -> bool:
+    group = obj.get("apiVersion", "").rpartition("/")[0]
+    return "." in group and not group.endswith("k8s.io")
 
 
 def _ingress_backends(ingress: dict) -> Iterable[str]:
@@ -193,36 +248,44 @@ def _exposure(objects: list[dict], workload: Workload) -> str:
     return "; ".join(dict.fromkeys(exposures)) or "none"
 
 
-def _mermaid(workloads: list[Workload], edges: set[tuple[str, str, str]]) -> list[str]:
+def _app_of_namespace(workloads: list[Workload], namespace: str) -> str:
+    return next((w.app for w in workloads if w.namespace == namespace), namespace)
+
+
+def _mermaid(workloads: list[Workload], managed: list[ManagedNode], edges: set[tuple[str, str, str]]) -> list[str]:
     lines = ["```mermaid", "flowchart LR", f"  {OUTSIDE}((outside))"]
-    by_app: dict[str, list[Workload]] = defaultdict(list)
+    by_app: dict[str, list[str]] = defaultdict(list)
     for workload in workloads:
-        by_app[workload.app].append(workload)
+        shape = f"[({workload.name})]" if workload.kind == "StatefulSet" else f"[{workload.name}]"
+        by_app[workload.app].append(f"{workload.node_id}{shape}")
+    for node in managed:
+        title = f"{node.name} ({node.stands_for})" if node.stands_for else node.name
+        by_app[_app_of_namespace(workloads, node.namespace)].append(f'{node.node_id}[("{title}")]')
     for app, members in sorted(by_app.items()):
         lines.append(f"  subgraph {re.sub(r'[^A-Za-z0-9_]', '_', app)}[{app}]")
-        for workload in members:
-            shape = f"[({workload.name})]" if workload.kind == "StatefulSet" else f"[{workload.name}]"
-            lines.append(f"    {workload.node_id}{shape}")
+        lines += [f"    {member}" for member in members]
         lines.append("  end")
+    labels: dict[tuple[str, str], list[str]] = defaultdict(list)
     for source, target, label in sorted(edges):
-        lines.append(f"  {source} -->|{label}| {target}")
+        labels[(source, target)].append(label)
+    for (source, target), names in sorted(labels.items()):
+        lines.append(f"  {source} -->|{', '.join(names)}| {target}")
     lines.append("```")
     return lines
 
 
-def traffic_paths(workloads: list[Workload], edges: set[tuple[str, str, str]]) -> list[str]:
-    """Every path from outside through the app, e.g. `outside -> todo-web -> todo-api -> todo-mysql`."""
-    names = {w.node_id: w.name for w in workloads}
+def traffic_paths(edges: set[tuple[str, str, str]]) -> list[list[str]]:
+    """Every path from outside through the apps, as node ids (e.g. outside, todo-web, todo-api, todo-mysql)."""
     graph: dict[str, list[str]] = defaultdict(list)
     for source, target, _ in sorted(edges):
         if target not in graph[source]:
             graph[source].append(target)
-    paths: list[str] = []
+    paths: list[list[str]] = []
 
     def walk(node: str, trail: list[str]) -> None:
         onward = [n for n in graph.get(node, []) if n not in trail]
         if not onward and len(trail) > 1:
-            paths.append(" -> ".join(names.get(n, n) for n in trail))
+            paths.append(trail)
         for nxt in onward:
             walk(nxt, [*trail, nxt])
 
@@ -230,11 +293,25 @@ def traffic_paths(workloads: list[Workload], edges: set[tuple[str, str, str]]) -
     return paths
 
 
+def _pod_security(objects: list[dict], namespace: str) -> str:
+    for obj in objects:
+        if obj["kind"] == "Namespace" and obj["metadata"].get("name") == namespace:
+            level = (obj["metadata"].get("labels") or {}).get(POD_SECURITY_ENFORCE)
+            reason = (obj["metadata"].get("annotations") or {}).get(POD_SECURITY_EXCEPTION)
+            if level:
+                return f"Pod security: enforces `{level}`" + (f" ({reason})" if reason else "")
+    return ""
+
+
 def render_summary(
     stack: str, objects: list[dict], other_resources: list[dict], stack_outputs: dict
 ) -> str:
     workloads = collect_workloads(objects)
     edges = traffic_edges(objects, workloads)
+    managed = managed_nodes(objects, workloads, edges)
+    names = {w.node_id: w.name for w in workloads} | {n.node_id: n.name for n in managed} | {OUTSIDE: "browser"}
+    apps_of = {w.node_id: w.app for w in workloads}
+    paths = traffic_paths(edges)
     lines = [f"# Stack `{stack}`: desired state", ""]
     lines.append(
         f"{len(objects)} Kubernetes objects and {len(other_resources)} other resources "
@@ -244,10 +321,13 @@ def render_summary(
     for app in apps:
         members = [w for w in workloads if w.app == app]
         lines += ["", f"## {app}", ""]
-        app_paths = [p for p in traffic_paths(workloads, edges) if any(f" {w.name}" in p for w in members)]
+        app_paths = [" -> ".join(names.get(n, n) for n in p) for p in paths if apps_of.get(p[1]) == app]
         if app_paths:
-            lines.append("Traffic: " + "; ".join(f"`{p.replace(OUTSIDE, 'browser', 1)}`" for p in app_paths))
+            lines.append("Traffic: " + "; ".join(f"`{p}`" for p in app_paths))
             lines.append("")
+        security = sorted({_pod_security(objects, w.namespace) for w in members} - {""})
+        if security:
+            lines += [*security, ""]
         lines += ["| workload | kind | replicas | image | exposure |", "| --- | --- | --- | --- | --- |"]
         for w in members:
             lines.append(
@@ -258,7 +338,7 @@ def render_summary(
             lines += ["", "| store | volumes |", "| --- | --- |"]
             for w in stores:
                 lines.append(f"| {w.name} | {'; '.join(w.volumes)} |")
-    lines += ["", "## Who talks to whom", "", *_mermaid(workloads, edges)]
+    lines += ["", "## Who talks to whom", "", *_mermaid(workloads, managed, edges)]
     counts = Counter(f"{o['apiVersion']}/{o['kind']}" for o in objects)
     counts.update(r["type"] for r in other_resources)
     lines += ["", "## Counts by resource type", "", "| type | count |", "| --- | --- |"]

@@ -4,6 +4,10 @@ Each app is one `aks-microservices:apps:App` component named after the app. It h
 Kubernetes provider, so every child inherits it through parenting (no child names a provider itself),
 and owns the app's Namespace. Component children get `scope.opts()`; stateful ones `scope.opts(stateful=True)`,
 which adds Pulumi `protect` when the stack's `dataProtection` is on.
+
+Every app namespace is closed by default: Pod Security Admission enforces `restricted` unless the app says
+why it cannot (`PodSecurity.baseline(reason)`), and NetworkPolicies `default-deny` and `allow-dns` isolate
+every pod until a workload's declared connections and exposure open exactly what they need.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import NamespaceIsolation, PodSecurity
 from components.labels import recommended_labels
 from infra import Platform
 from settings import StackSettings
@@ -57,16 +62,17 @@ class AppScope:
         return outputs
 
 
-def open_app(key: str, namespace: str, settings: StackSettings, platform: Platform) -> AppScope:
-    """Create the app's parent component and namespace. The namespace name is part of the contract."""
+RESTRICTED = PodSecurity()
+
+
+def open_app(key: str, namespace: str, settings: StackSettings, platform: Platform,
+             pod_security: PodSecurity = RESTRICTED) -> AppScope:
+    """Create the app's parent component and its isolated namespace. The namespace name is part of the contract."""
     app = App(key, platform)
-    labels = recommended_labels(name=namespace, instance=key, component="namespace", part_of=key)
-    ns = k8s.core.v1.Namespace(
-        f"{key}-namespace",
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels=labels),
-        # Deleting a namespace deletes every claim in it: protect it with the data.
-        opts=pulumi.ResourceOptions(parent=app, protect=settings.data_protection),
-    )
+    ns = isolated_namespace(f"{key}-namespace", namespace, part_of=key, settings=settings,
+                            pod_security=pod_security, parent=app,
+                            # Deleting a namespace deletes every claim in it: protect it with the data.
+                            protect=settings.data_protection)
     return AppScope(
         key=key,
         namespace_name=namespace,
@@ -75,3 +81,23 @@ def open_app(key: str, namespace: str, settings: StackSettings, platform: Platfo
         platform=platform,
         data_protection=settings.data_protection,
     )
+
+
+def isolated_namespace(resource_name: str, name: str, *, part_of: str, settings: StackSettings,
+                       pod_security: PodSecurity, parent: pulumi.Resource, protect: bool = False,
+                       component: str = "namespace") -> k8s.core.v1.Namespace:
+    """Namespace `name` with its Pod Security labels, and its NetworkPolicies `default-deny` and `allow-dns`
+    (child `<resource_name>-isolation`)."""
+    labels = recommended_labels(name=name, instance=part_of, component=component, part_of=part_of)
+    namespace = k8s.core.v1.Namespace(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=name,
+            labels={**labels, **pod_security.labels(settings.kubernetes_version)},
+            annotations=pod_security.annotations() or None,
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
+    )
+    NamespaceIsolation(f"{resource_name}-isolation", namespace=name, labels=labels,
+                       opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]))
+    return namespace

@@ -5,6 +5,10 @@ its stable per-pod DNS name) while `redis-service` spreads reads over every pod.
 ReadWriteMany claim, but only pod 0 writes to it: pods 1..n replicate pod 0 with their persistence off, so the
 data a read returns is what pod 0 wrote. Postgres keeps the entered indexes; its password is a generated
 Secret that only the server and Postgres read (the worker gets Redis only).
+
+Traffic is what the workloads declare: the server connects to Redis and Postgres, the worker to Redis only
+(its pods cannot even open a connection to Postgres), Redis replicas to pod 0, and the ingress controller
+reaches client-service and server-service, nothing else. The same connections carry the REDIS_*/PG* addresses.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import (
+    Connection,
     EnvFromSecret,
     ExecProbe,
     HttpProbe,
@@ -148,6 +153,8 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             run_as_group=STORE_USER,
             fs_group=STORE_USER,
             writable_paths=("/tmp",),
+            # Replicas 1..n replicate pod 0 (`--replicaof`): the only traffic between Redis pods.
+            peer_ports=(REDIS_PORT,),
             protect=settings.data_protection,
         ),
         scope.opts(stateful=True),
@@ -189,12 +196,11 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
         scope.opts(stateful=True),
     )
 
-    # Reads spread over every Redis pod; writes go to pod 0 by its stable name, taken from the store.
-    redis_env = {
-        "REDIS_HOST": redis.service.metadata.name,
-        "REDIS_HOST2": redis.primary_host,
-        "REDIS_PORT": str(REDIS_PORT),
-    }
+    # Reads spread over every Redis pod; writes go to pod 0 by its stable (fully qualified) name.
+    to_redis = (
+        Connection(to=redis.endpoint, env={"REDIS_HOST": "{host}", "REDIS_PORT": "{port}"}),
+        Connection(to=redis.primary, env={"REDIS_HOST2": "{fqdn}"}),
+    )
 
     server = StatelessService(
         "fibonacci-server",
@@ -210,14 +216,11 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             port=5000,
             port_name="http",
             replicas=app.server_replicas,
-            env={
-                "UPPERLIMIT": UPPER_LIMIT,
-                **redis_env,
-                "PGUSER": "postgres",
-                "PGHOST": postgres.service.metadata.name,
-                "PGPORT": str(POSTGRES_PORT),
-                "PGDATABASE": "postgres",
-            },
+            env={"UPPERLIMIT": UPPER_LIMIT, "PGUSER": "postgres", "PGDATABASE": "postgres"},
+            connects_to=(
+                *to_redis,
+                Connection(to=postgres.endpoint, env={"PGHOST": "{host}", "PGPORT": "{port}"}),
+            ),
             env_from_secrets={"PGPASSWORD": password_ref},
             resources=SERVER_RESOURCES,
             readiness_probe=HttpProbe(path="/", timeout_seconds=5),  # answers "Hi"
@@ -240,7 +243,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             deployment_name="worker-deployment",
             service_type=None,
             replicas=app.worker_replicas,
-            env=redis_env,
+            connects_to=to_redis,  # Redis only: least privilege
             resources=SERVER_RESOURCES,
             probes_disabled_reason=(
                 "the worker has no port and no health command: it blocks on a Redis queue, its client reconnects "
@@ -276,6 +279,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             ingress=IngressRule(
                 name="ingress-service",
                 class_name=platform.ingress_class,
+                controller_namespace=platform.ingress_controller_namespace,
                 host=app.ingress_host,
                 annotations={
                     "nginx.ingress.kubernetes.io/use-regex": "true",
@@ -283,12 +287,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
                 },
                 paths=(
                     IngressPath(path="/?(.*)", path_type="ImplementationSpecific"),
-                    IngressPath(
-                        path="/api/?(.*)",
-                        path_type="ImplementationSpecific",
-                        service_name="server-service",
-                        service_port=server.port,
-                    ),
+                    IngressPath(path="/api/?(.*)", path_type="ImplementationSpecific", backend=server.endpoint),
                 ),
             ),
         ),

@@ -5,6 +5,10 @@ The images' configuration hard-codes the names and ports they dial (`homics-db:1
 `monolith:8090`, `stats:9002`, `stock:9003`, `kafka:9092`): every Service name here is a contract.
 The seed's corrections: the monolith's Service selects the monolith's pods (the original selected
 `app=user`), and the database and Kafka keep their data on volumes.
+
+Traffic is declared, so it is also all that is allowed: the gateway connects to user, monolith, stats and
+stock; those four connect to `homics-db:1521` and `kafka:9092`; only the gateway is reachable from outside.
+The addresses are baked into the images, so the connections set no env var.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Sequence
 import pulumi
 
 from components import (
+    Connection,
     ContainerPort,
     HttpProbe,
     IngressPath,
@@ -35,7 +40,6 @@ from stacks.common import AppScope, open_app
 
 APP = "homics"
 NAMESPACE = "homics"
-CONNECTS_TO = "aks-microservices/connects-to"
 
 # Spring Boot services on a JVM: realistic requests, room for the heap, and a startup budget (5 s x 60)
 # before liveness takes over, so a slow JVM start is not killed.
@@ -57,14 +61,10 @@ H2_IMAGE = "oscarfonts/h2:1.4.197"  # the apps' H2 1.4 client; newer H2 files ar
 H2_TCP_PORT = 1521
 H2_WEB_PORT = 81
 H2_DATA = "/opt/h2-data"  # the image's DATA_DIR and -baseDir
-H2_ON_PORT_81 = SecurityOptOut(
-    reason=(
-        "oscarfonts/h2 has no USER and its command binds the H2 web console to port 81: it runs as root "
-        "with only NET_BIND_SERVICE added back."
-    ),
-    run_as_root=True,
-    add_capabilities=("NET_BIND_SERVICE",),
-)
+# oscarfonts/h2 has no USER, but needs no root: its command names both ports (`-webPort 81 -tcpPort 1521`), the
+# jar under /opt/h2 is world-readable and it writes only below -baseDir (the volume, group-writable through
+# fsGroup). The console's port 81 is bound without root or NET_BIND_SERVICE: the component sets the pod's
+# `net.ipv4.ip_unprivileged_port_start` to 81, a namespaced sysctl Pod Security `restricted` allows.
 
 KAFKA = "kafka"
 KAFKA_PORT = 9092
@@ -116,33 +116,38 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
 
     database = _database(scope, homics)
     kafka = _kafka(scope, homics)
-    backends = ",".join((DB, KAFKA))
+    # Every service of the marketplace keeps its data in H2 and talks through Kafka.
+    backends = (Connection(to=database.endpoint), Connection(to=kafka.endpoint))
 
-    _java_service(
-        scope, "user", image=f"homics/user-activity:{homics.user_activity_version}", port=USER_PORT,
-        replicas=homics.user_replicas, component="user-activity", readiness=USER_READINESS, connects_to=backends,
-    )
-    _java_service(
-        scope, "monolith", image=f"homics/monolith:{homics.monolith_version}", port=MONOLITH_PORT,
-        replicas=homics.monolith_replicas, component="monolith", connects_to=backends,
-    )
-    _java_service(
-        scope, "stats", image=f"homics/stats:{homics.stats_version}", port=STATS_PORT,
-        replicas=homics.stats_replicas, component="stats", connects_to=backends,
-    )
-    _java_service(
-        scope, "stock", image=f"homics/stock:{homics.stock_version}", port=STOCK_PORT,
-        replicas=homics.stock_replicas, component="stock", connects_to=backends,
-    )
+    services = [
+        _java_service(
+            scope, "user", image=f"homics/user-activity:{homics.user_activity_version}", port=USER_PORT,
+            replicas=homics.user_replicas, component="user-activity", readiness=USER_READINESS, connects_to=backends,
+        ),
+        _java_service(
+            scope, "monolith", image=f"homics/monolith:{homics.monolith_version}", port=MONOLITH_PORT,
+            replicas=homics.monolith_replicas, component="monolith", connects_to=backends,
+        ),
+        _java_service(
+            scope, "stats", image=f"homics/stats:{homics.stats_version}", port=STATS_PORT,
+            replicas=homics.stats_replicas, component="stats", connects_to=backends,
+        ),
+        _java_service(
+            scope, "stock", image=f"homics/stock:{homics.stock_version}", port=STOCK_PORT,
+            replicas=homics.stock_replicas, component="stock", connects_to=backends,
+        ),
+    ]
 
     exposure = gateway_exposure(homics, platform)
     ingress = None
     if exposure == "Ingress":
-        ingress = IngressRule(name="gateway", class_name=platform.ingress_class, host=homics.gateway_host,
+        ingress = IngressRule(name="gateway", class_name=platform.ingress_class,
+                              controller_namespace=platform.ingress_controller_namespace, host=homics.gateway_host,
                               paths=(IngressPath(path="/"),))
     gateway = _java_service(
         scope, "gateway", image=f"homics/gateway:{homics.gateway_version}", port=GATEWAY_PORT,
-        replicas=homics.gateway_replicas, component="gateway", connects_to="user,monolith,stats,stock",
+        replicas=homics.gateway_replicas, component="gateway",
+        connects_to=tuple(Connection(to=service.endpoint) for service in services),
         service_type="ClusterIP" if exposure == "Ingress" else exposure, ingress=ingress,
     )
 
@@ -170,7 +175,7 @@ def _java_service(
     port: int,
     replicas: int,
     component: str,
-    connects_to: str,
+    connects_to: Sequence[Connection],
     readiness: Probe | None = None,
     service_type: str = "ClusterIP",
     ingress: IngressRule | None = None,
@@ -179,7 +184,7 @@ def _java_service(
     return StatelessService(
         f"{APP}-{name}",
         StatelessServiceArgs(
-            namespace=scope.namespace.metadata.name,
+            namespace=scope.namespace_name,
             part_of=APP,
             component=component,
             image=scope.image(image),
@@ -194,7 +199,7 @@ def _java_service(
             readiness_probe=readiness,
             startup_probe=JVM_STARTUP,
             writable_paths=JVM_WRITABLE,
-            pod_annotations={CONNECTS_TO: connects_to},
+            connects_to=connects_to,
             ingress=ingress,
         ),
         scope.opts(),
@@ -206,7 +211,7 @@ def _database(scope: AppScope, homics: HomicsSettings) -> StatefulStore:
     return StatefulStore(
         f"{APP}-db",
         StatefulStoreArgs(
-            namespace=scope.namespace.metadata.name,
+            namespace=scope.namespace_name,
             part_of=APP,
             component="database",
             image=scope.image(H2_IMAGE),
@@ -225,7 +230,6 @@ def _database(scope: AppScope, homics: HomicsSettings) -> StatefulStore:
             resources=JVM_RESOURCES,
             startup_probe=JVM_STARTUP,
             writable_paths=JVM_WRITABLE,
-            security_opt_out=H2_ON_PORT_81,
         ),
         scope.opts(stateful=True),
     )
@@ -236,7 +240,7 @@ def _kafka(scope: AppScope, homics: HomicsSettings) -> StatefulStore:
     return StatefulStore(
         f"{APP}-kafka",
         StatefulStoreArgs(
-            namespace=scope.namespace.metadata.name,
+            namespace=scope.namespace_name,
             part_of=APP,
             component="messaging",
             image=scope.image(_kafka_image(homics)),

@@ -1,7 +1,8 @@
 """Knote (seed 001): a stateless note-taking app scaled to 10 replicas, MongoDB for notes, MinIO for pictures.
 
-Only knote is reachable from outside; `mongo` and `minio` are in-cluster Services whose names are baked into
-the app's configuration. The seed's clear-text MinIO keys become the ObjectStore's generated Secret.
+Only knote is reachable from outside (its LoadBalancer); knote's declared connections to `mongo:27017` and
+`minio:9000` are the only traffic the stores accept, and they carry the addresses knote reads (MONGO_URL,
+MINIO_HOST). The seed's clear-text MinIO keys become the ObjectStore's generated Secret.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import pulumi
 
 from components import (
     MINIO_IMAGE,
+    Connection,
     EnvFromSecret,
     HttpProbe,
     ObjectStore,
@@ -130,11 +132,12 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             port_name="http",
             service_port=80,
             replicas=app.replicas,
-            env={
-                # The names knote dials, taken from the stores' Services so knote is created after them.
-                "MONGO_URL": pulumi.Output.concat("mongodb://", mongo.service.metadata.name, f":{MONGO_PORT}/dev"),
-                "MINIO_HOST": minio.service.metadata.name,
-            },
+            # The stores knote dials: their addresses (from the stores' Services, so knote is created after
+            # them) and the only way into their pods.
+            connects_to=(
+                Connection(to=mongo.endpoint, env={"MONGO_URL": "mongodb://{host}:{port}/dev"}),
+                Connection(to=minio.endpoint, env={"MINIO_HOST": "{host}"}),
+            ),
             env_from_secrets={
                 "MINIO_ACCESS_KEY": EnvFromSecret(secret_name=minio.secret_name, key=minio.access_key_key),
                 "MINIO_SECRET_KEY": EnvFromSecret(secret_name=minio.secret_name, key=minio.secret_key_key),

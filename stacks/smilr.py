@@ -2,6 +2,8 @@
 
 The frontend hands `API_ENDPOINT` to the browser, so it must be the data-api's public address: it is wired from
 the data-api Service's load-balancer output (or `apps.smilr.apiEndpoint` where Services are not load balancers).
+The frontend pods therefore dial nothing in the cluster; the data-api's declared connection to `mongodb-svc`
+is the only way into MongoDB, and it carries MONGO_CONNSTR.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import pulumi
 
 from components import (
+    Connection,
     HttpProbe,
     PerReplicaStorage,
     Resources,
@@ -103,10 +106,6 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
         ),
         scope.opts(stateful=True),
     )
-    connection_string = pulumi.Output.concat(
-        "mongodb://", mongodb.service.metadata.name, ".", mongodb.service.metadata.namespace
-    )
-
     data_api = StatelessService(
         "smilr-data-api",
         StatelessServiceArgs(
@@ -121,7 +120,8 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             port_name="http",
             service_port=80,
             replicas=app.data_api_replicas,
-            env={"MONGO_CONNSTR": connection_string},
+            # The seed's `mongodb://mongodb-svc.<namespace>` (the default port), from the store's Service.
+            connects_to=(Connection(to=mongodb.endpoint, env={"MONGO_CONNSTR": "mongodb://{host}.{namespace}"}),),
             # The data-api listens at once but exits when Mongo stays unreachable for 30 s, so it restarts until
             # Mongo is up: readiness follows /api/health (503 until the database is connected), liveness only
             # checks the port, slowly, so a Mongo outage is never answered by killing healthy API pods.

@@ -9,6 +9,12 @@
   database: Job `todo-db-init` creates it, idempotently, once MySQL answers.
 - todo-api (ClusterIP, autoscaled 2-5 at 80% CPU) reads the password from the mounted Secret; todo-web
   (LoadBalancer, Ingress, optionally a Gateway API HTTPRoute) calls `http://todo-api`.
+
+Traffic: browser -> todo-web -> todo-api -> the router (Service todo-mysql) -> the MySQL servers; the Job reaches
+the router too. The operator's pods (servers, router, the operator itself) are not created by this program, so
+their connections are declared here from the operator's own labels and ports, each with its reason.
+Pod security: namespace `todo` enforces `baseline` because of the operator's server pods (see
+MYSQL_POD_SECURITY); todo-api and todo-web themselves run as non-root users.
 """
 
 from __future__ import annotations
@@ -20,19 +26,29 @@ import pulumi_random as random
 from components import (
     AutoscaledApp,
     AutoscaledAppArgs,
+    Connection,
+    Endpoint,
     HttpProbe,
     IngressPath,
     IngressRule,
+    Peer,
+    PodSecurity,
+    Rule,
     SecretFile,
-    SecurityOptOut,
     StatelessService,
     StatelessServiceArgs,
+    WorkloadTraffic,
     recommended_labels,
+    selector_labels,
+    service_account,
+    workload_policies,
 )
+from components.connections import CONNECTS_TO_ANNOTATION, connects_to_annotation
+from components.network_policy import network_policy
 from infra import Platform
 from settings import StackSettings
 from settings.apps.todo import TodoSettings
-from stacks.common import AppScope, open_app
+from stacks.common import AppScope, isolated_namespace, open_app
 
 APP = "todo"
 NAMESPACE = "todo"
@@ -51,30 +67,54 @@ DB_INIT_JOB = "todo-db-init"
 # A client matching the server line the operator runs; only the `mysql` CLI is used.
 MYSQL_CLIENT_IMAGE = "mysql:8.4"
 
+# What the operator (9.1.0, mysqloperator/controller/innodbcluster/{cluster,router}_objects.py) creates from the
+# InnoDBCluster, and the Helm chart's operator Deployment: their pod labels and ports.
+MYSQL_SERVER = MYSQL_CLUSTER  # StatefulSet todo-mysql, headless Service todo-mysql-instances
+MYSQL_SERVER_PODS = {"component": "mysqld", "tier": "mysql", "mysql.oracle.com/cluster": MYSQL_CLUSTER}
+MYSQL_X_PORT = 33060  # X protocol: the router's GR notifications and X routing
+MYSQL_GR_PORT = 33061  # group replication (XCom) between the servers
+MYSQL_ROUTER = f"{MYSQL_CLUSTER}-router"  # Deployment behind Service todo-mysql
+MYSQL_ROUTER_PODS = {"component": "mysqlrouter", "tier": "mysql", "mysql.oracle.com/cluster": MYSQL_CLUSTER}
+# Service todo-mysql's port 3306 targets the router's read-write port (spec.service.defaultPort mysql-rw).
+ROUTER_RW_PORT = 6446
+OPERATOR = "mysql-operator"  # the chart's Deployment
+OPERATOR_PODS = {"name": "mysql-operator"}
+# The operator creates the servers' account (and binds it to ClusterRole mysql-sidecar) under this name: their
+# sidecar and init containers read and patch the cluster through the API, so it keeps its token.
+MYSQL_SERVICE_ACCOUNT = f"{MYSQL_CLUSTER}-sidecar-sa"
+MYSQL_POD_SECURITY = PodSecurity.baseline(
+    "the MySQL Operator's server pods (InnoDBCluster todo-mysql) run their fixdatadir init container as root "
+    "with CHOWN and FOWNER, and the operator sets no seccomp profile on its pods: only baseline admits them"
+)
+OPERATOR_POD_SECURITY = PodSecurity.baseline(
+    "the mysql-operator chart's Deployment sets neither runAsNonRoot, a seccomp profile nor dropped capabilities, "
+    "and the chart offers no value to add them: only baseline admits it"
+)
+# The Kubernetes API server, outside the pod network: an ipBlock on its port is as precise as a NetworkPolicy
+# gets (it also allows any other address on that port). AKS serves the API on 443; other clusters behind the
+# `kubernetes` Service use 443, 6443 (kubeadm, kind) or 8443 (Minikube).
+AKS_API_PORTS = (443,)
+OTHER_API_PORTS = (443, 6443, 8443)
+
 API = "todo-api"
 WEB = "todo-web"
-# Both images are built `FROM node:18` without a USER and listen on port 80 (hard-coded in index.js).
+# Both images are built `FROM node:18` without a USER and listen on port 80 (hard-coded in index.js). They need
+# no root: `node index.js` only reads its code (COPY'd world-readable into /usr/src/app) and todo-api reads the
+# mounted Secret, made group-readable for fsGroup. They run as the image's `node` user (1000) and the component
+# lets them bind port 80 with the pod sysctl `net.ipv4.ip_unprivileged_port_start=80` (allowed by restricted).
 PORT = 80
+NODE_USER = 1000
 # Only `latest` is published for ericgregory/todo-api and ericgregory/todo-web: the tag is a setting so a
 # stack can pin a digest-like tag once one exists.
 API_IMAGE = "ericgregory/todo-api"
 WEB_IMAGE = "ericgregory/todo-web"
 API_SECRETS_PATH = "/usr/src/app/secrets"  # WORKDIR /usr/src/app + `secrets/password`
 
-ROOT_ON_PORT_80 = SecurityOptOut(
-    reason=(
-        "ericgregory/todo-api and todo-web are node:18 images without a USER that bind port 80 "
-        "(hard-coded): they run as root with only NET_BIND_SERVICE added back."
-    ),
-    run_as_root=True,
-    add_capabilities=("NET_BIND_SERVICE",),
-)
 # POST /, /update and /delete never answer (a known app bug); GET / reads the task list.
 GET_ROOT = HttpProbe(path="/", timeout_seconds=3)
 # Liveness is lenient: a single mysql2 connection per pod is only re-made by a restart, but a slow
 # database must not cause one.
 GET_ROOT_LIVENESS = HttpProbe(path="/", timeout_seconds=5, period_seconds=20, failure_threshold=3)
-CONNECTS_TO = "aks-microservices/connects-to"
 
 
 def images(settings: TodoSettings) -> set[str]:
@@ -87,13 +127,14 @@ def images(settings: TodoSettings) -> set[str]:
 
 def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Input]:
     todo = settings.apps.todo
-    scope = open_app(APP, NAMESPACE, settings, platform)
-    namespace = scope.namespace.metadata.name
+    scope = open_app(APP, NAMESPACE, settings, platform, pod_security=MYSQL_POD_SECURITY)
+    namespace = scope.namespace_name
 
-    operator = _mysql_operator(scope)
+    operator = _mysql_operator(scope, settings)
     secret = _mysql_secret(scope, settings)
     cluster = _innodb_cluster(scope, todo, secret, operator)
-    db_init = _database_job(scope, secret, cluster)
+    router = _mysql_traffic(scope, platform)
+    db_init = _database_job(scope, secret, cluster, router)
 
     api = AutoscaledApp(
         API,
@@ -110,8 +151,11 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
                 secret_files=(SecretFile(secret_name=secret.metadata.name, mount_path=API_SECRETS_PATH, mode=0o400),),
                 readiness_probe=GET_ROOT,
                 liveness_probe=GET_ROOT_LIVENESS,
-                security_opt_out=ROOT_ON_PORT_80,
-                pod_annotations={CONNECTS_TO: MYSQL_CLUSTER},
+                run_as_user=NODE_USER,
+                run_as_group=NODE_USER,
+                writable_paths=("/tmp",),
+                # Host todo-mysql:3306 is baked into the image: the connection sets no env var.
+                connects_to=(Connection(to=router),),
             ),
             min_replicas=todo.api_min_replicas,
             max_replicas=todo.api_max_replicas,
@@ -136,9 +180,13 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             replicas=todo.web_replicas,
             readiness_probe=GET_ROOT,
             liveness_probe=GET_ROOT_LIVENESS,
-            security_opt_out=ROOT_ON_PORT_80,
-            pod_annotations={CONNECTS_TO: API},
-            ingress=IngressRule(class_name=platform.ingress_class, host=todo.host, paths=(IngressPath(path="/"),))
+            run_as_user=NODE_USER,
+            run_as_group=NODE_USER,
+            writable_paths=("/tmp",),
+            connects_to=(Connection(to=api.endpoint),),  # `http://todo-api`, baked into the image
+            ingress=IngressRule(class_name=platform.ingress_class,
+                                controller_namespace=platform.ingress_controller_namespace, host=todo.host,
+                                paths=(IngressPath(path="/"),))
             if todo.ingress
             else None,
         ),
@@ -164,14 +212,11 @@ def _labels(name: str, component: str) -> dict[str, str]:
     return recommended_labels(name=name, instance=APP, component=component, part_of=APP)
 
 
-def _mysql_operator(scope: AppScope) -> k8s.helm.v3.Release:
+def _mysql_operator(scope: AppScope, settings: StackSettings) -> k8s.helm.v3.Release:
     """The MySQL Operator's Helm release (with its CRDs) in namespace `mysql-operator`."""
-    operator_namespace = k8s.core.v1.Namespace(
-        f"{APP}-mysql-operator-namespace",
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=OPERATOR_NAMESPACE, labels=_labels(OPERATOR_NAMESPACE, "database-operator")
-        ),
-        opts=pulumi.ResourceOptions(parent=scope.app),
+    operator_namespace = isolated_namespace(
+        f"{APP}-mysql-operator-namespace", OPERATOR_NAMESPACE, part_of=APP, settings=settings,
+        pod_security=OPERATOR_POD_SECURITY, parent=scope.app, component="database-operator",
     )
     return k8s.helm.v3.Release(
         f"{APP}-mysql-operator",
@@ -230,6 +275,8 @@ def _innodb_cluster(
         ),
         spec={
             "secretName": secret.metadata.name,
+            # Named, not the namespace's `default`: the operator creates it if missing and binds it.
+            "serviceAccountName": MYSQL_SERVICE_ACCOUNT,
             "instances": todo.mysql_instances,
             "router": {"instances": todo.mysql_router_instances},
             "tlsUseSelfSigned": True,
@@ -250,13 +297,55 @@ echo "database {DATABASE} is ready"
 """
 
 
+def _mysql_traffic(scope: AppScope, platform: Platform) -> Endpoint:
+    """The traffic of the pods the operator runs, which no component declares; returns the router's endpoint.
+
+    - router -> servers on 3306 (classic: bootstrap, metadata, routing) and 33060 (X: routing, GR notifications);
+    - servers <-> servers on 3306 (clone, distributed recovery, the sidecars' shell sessions), 33060 and 33061
+      (group replication), the three ports of Service todo-mysql-instances; servers -> the API server (their
+      sidecar and init containers watch and patch the cluster);
+    - operator (namespace mysql-operator) -> servers on 3306 and 33060 (its shell sessions), -> the API server.
+      Nothing dials the operator: the chart's Service on 9443 has no caller (the chart registers no webhook).
+    """
+    namespace = scope.namespace_name
+    api_server = Rule(peer=Peer.outside(), ports=AKS_API_PORTS if platform.kind == "aks" else OTHER_API_PORTS)
+    servers = [
+        Endpoint(host=f"{MYSQL_CLUSTER}-instances", port=port, namespace=namespace, workload=MYSQL_SERVER,
+                 pod_labels=MYSQL_SERVER_PODS)
+        for port in (MYSQL_PORT, MYSQL_X_PORT)
+    ]
+    to_servers = tuple(Connection(to=endpoint) for endpoint in servers)
+    opts = scope.opts()
+    workload_policies(f"{APP}-mysql-router", WorkloadTraffic(
+        workload=MYSQL_ROUTER, namespace=namespace, pod_labels=MYSQL_ROUTER_PODS, connects_to=to_servers,
+    ), labels=_labels(MYSQL_ROUTER, "database"), opts=opts)
+    workload_policies(f"{APP}-mysql-server", WorkloadTraffic(
+        workload=MYSQL_SERVER, namespace=namespace, pod_labels=MYSQL_SERVER_PODS,
+        peer_ports=(MYSQL_PORT, MYSQL_X_PORT, MYSQL_GR_PORT), outbound=(api_server,),
+    ), labels=_labels(MYSQL_SERVER, "database"), opts=opts)
+    workload_policies(f"{APP}-mysql-operator", WorkloadTraffic(
+        workload=OPERATOR, namespace=OPERATOR_NAMESPACE, pod_labels=OPERATOR_PODS, connects_to=to_servers,
+        outbound=(api_server,),
+    ), labels=_labels(OPERATOR, "database-operator"), opts=opts)
+    return Endpoint(host=MYSQL_CLUSTER, port=MYSQL_PORT, target_port=ROUTER_RW_PORT, namespace=namespace,
+                    workload=MYSQL_ROUTER, pod_labels=MYSQL_ROUTER_PODS)
+
+
 def _database_job(
-    scope: AppScope, secret: k8s.core.v1.Secret, cluster: k8s.apiextensions.CustomResource
+    scope: AppScope, secret: k8s.core.v1.Secret, cluster: k8s.apiextensions.CustomResource, router: Endpoint
 ) -> k8s.batch.v1.Job:
     """Job `todo-db-init`: `CREATE DATABASE IF NOT EXISTS todo_db` once MySQL answers (safe to re-run)."""
     # TODO(component): components have no run-to-completion workload; this pod spec repeats pod.py's
-    # secure defaults by hand (non-root, read-only root FS, drop ALL, seccomp, no token, requests+limits).
+    # secure defaults by hand (non-root, read-only root FS, drop ALL, seccomp, no token, own account,
+    # requests+limits) and declares its one connection, to the router, with the same helpers.
     labels = _labels(DB_INIT_JOB, "database-init")
+    to_router = (Connection(to=router),)
+    account = service_account(f"{APP}-db-init-service-account", name=DB_INIT_JOB, namespace=scope.namespace_name,
+                              labels=labels, opts=scope.opts())
+    workload_policies(f"{APP}-db-init", WorkloadTraffic(
+        workload=DB_INIT_JOB, namespace=scope.namespace_name, pod_labels=selector_labels(DB_INIT_JOB, APP),
+        connects_to=to_router,
+    ), labels=labels, opts=scope.opts())
     return k8s.batch.v1.Job(
         f"{APP}-db-init",
         metadata=k8s.meta.v1.ObjectMetaArgs(name=DB_INIT_JOB, namespace=scope.namespace.metadata.name, labels=labels),
@@ -265,9 +354,12 @@ def _database_job(
             # The operator may take minutes to pull images and form the group; give up after 30.
             active_deadline_seconds=1800,
             template=k8s.core.v1.PodTemplateSpecArgs(
-                metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels, annotations={CONNECTS_TO: MYSQL_CLUSTER}),
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    labels=labels, annotations={CONNECTS_TO_ANNOTATION: connects_to_annotation(to_router)}
+                ),
                 spec=k8s.core.v1.PodSpecArgs(
                     restart_policy="Never",
+                    service_account_name=account.metadata.name,
                     automount_service_account_token=False,
                     enable_service_links=False,
                     security_context=k8s.core.v1.PodSecurityContextArgs(
@@ -330,6 +422,14 @@ def _http_route(scope: AppScope, todo: TodoSettings, web: StatelessService) -> k
     }
     if todo.host is not None:
         spec["hostnames"] = [todo.host]
+    # The Gateway's data plane proxies to todo-web's pods from the Gateway's namespace (its pods' labels depend on
+    # the Gateway API implementation, so the whole namespace is let in, on todo-web's port only).
+    gateway_namespace = todo.gateway_api.gateway_namespace or scope.namespace_name
+    network_policy(
+        f"{APP}-web-from-gateway", name=f"{todo.gateway_api.gateway_name}-to-{WEB}", namespace=scope.namespace_name,
+        pod_labels=selector_labels(WEB, APP), labels=_labels(WEB, "frontend"),
+        ingress=[Rule(peer=Peer.pods(gateway_namespace), ports=(PORT,))], policy_types=["Ingress"], opts=scope.opts(),
+    )
     return k8s.apiextensions.CustomResource(
         f"{APP}-web-httproute",
         api_version="gateway.networking.k8s.io/v1",

@@ -58,7 +58,7 @@ def _homics_alone(kind: str, config: dict | None = None):
             provider=k8s.Provider("k8s"),
             per_replica_storage_class=None,
             shared_storage_class=None,
-            ingress_class="nginx",
+            ingress_class="nginx", ingress_controller_namespace="ingress-nginx",
             external_service_type="LoadBalancer",
         )
         return homics.deploy(load_settings(), platform)
@@ -265,13 +265,24 @@ def test_stores_keep_their_claims_and_are_protected(dev, store):
     assert dev.k8s_resource("StatefulSet", store, "homics").protect
 
 
-@pytest.mark.parametrize("store", ["homics-db", "kafka"])
-def test_store_opt_outs_are_recorded_on_the_pod(dev, store):
-    pod = dev.k8s("StatefulSet", store, "homics")["spec"]["template"]
-    assert pod["metadata"]["annotations"]["aks-microservices/security-opt-out"]
-    context = _container(dev.k8s("StatefulSet", store, "homics"))["securityContext"]
+def test_kafkas_writable_root_filesystem_is_a_recorded_opt_out(dev):
+    pod = dev.k8s("StatefulSet", "kafka", "homics")["spec"]["template"]
+    assert "config" in pod["metadata"]["annotations"]["aks-microservices/security-opt-out"]
+    context = _container(dev.k8s("StatefulSet", "kafka", "homics"))["securityContext"]
+    assert context["readOnlyRootFilesystem"] is False
     assert context["allowPrivilegeEscalation"] is False
-    assert context["capabilities"]["drop"] == ["ALL"]
+    assert context["capabilities"] == {"drop": ["ALL"]}
+
+
+def test_h2_runs_as_non_root_and_binds_its_console_port_81_through_the_pod_sysctl(dev):
+    pod = dev.k8s("StatefulSet", "homics-db", "homics")["spec"]["template"]
+    assert "aks-microservices/security-opt-out" not in (pod["metadata"].get("annotations") or {})
+    security = pod["spec"]["securityContext"]
+    assert security["runAsNonRoot"] is True
+    assert security["sysctls"] == [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "81"}]
+    assert _container(dev.k8s("StatefulSet", "homics-db", "homics"))["securityContext"]["capabilities"] == {
+        "drop": ["ALL"]
+    }
 
 
 # Gateway exposure --------------------------------------------------------------------------------------------

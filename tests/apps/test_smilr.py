@@ -246,7 +246,8 @@ def test_smilr_on_a_nodeport_cluster_needs_the_api_endpoint_in_config():
     def program():
         platform = Platform(
             kind="existing", provider=k8s.Provider("k8s"), per_replica_storage_class=None,
-            shared_storage_class=None, ingress_class="nginx", external_service_type="NodePort",
+            shared_storage_class=None, ingress_class="nginx", ingress_controller_namespace="ingress-nginx",
+            external_service_type="NodePort",
         )
         return smilr.deploy(load_settings(), platform)
 

@@ -99,11 +99,15 @@ def test_every_todo_object_is_valid_for_kubernetes_and_labelled_part_of_todo(run
 # Namespaces and the MySQL Operator -------------------------------------------------------------------------
 
 
-def test_todo_objects_live_in_namespace_todo(dev):
+def test_todo_objects_live_in_namespace_todo_but_the_operators_network_isolation(dev):
     dev.k8s("Namespace", "todo")
     namespaced = [o for o in _todo_objects(dev) if o["kind"] != "Namespace"]
     assert namespaced
-    assert {o["metadata"]["namespace"] for o in namespaced} == {"todo"}
+    assert {o["metadata"]["namespace"] for o in namespaced} == {"todo", "mysql-operator"}
+    in_operator_namespace = {(o["kind"], o["metadata"]["name"]) for o in namespaced
+                             if o["metadata"]["namespace"] == "mysql-operator"}
+    assert in_operator_namespace == {("NetworkPolicy", "default-deny"), ("NetworkPolicy", "allow-dns"),
+                                     ("NetworkPolicy", "mysql-operator")}
 
 
 def test_mysql_operator_is_the_pinned_helm_chart_in_its_own_namespace(dev):
@@ -307,15 +311,27 @@ def test_probes_use_get_slash_because_post_routes_never_answer(dev, name):
 
 
 @pytest.mark.parametrize("name", ["todo-api", "todo-web"])
-def test_root_on_port_80_is_a_narrow_recorded_opt_out(dev, name):
+def test_the_port_80_images_run_as_the_node_user_binding_80_through_the_pod_sysctl(dev, name):
     deployment = dev.k8s("Deployment", name, "todo")
     pod = deployment["spec"]["template"]
     context = _container(deployment)["securityContext"]
-    assert context["capabilities"] == {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}
+    # No root, no capability: the namespaced sysctl lets the node user (1000 in node:18) bind port 80.
+    assert context["capabilities"] == {"drop": ["ALL"]}
     assert context["allowPrivilegeEscalation"] is False
     assert context["readOnlyRootFilesystem"] is True
-    assert pod["spec"]["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
-    assert "port 80" in pod["metadata"]["annotations"]["aks-microservices/security-opt-out"]
+    security = pod["spec"]["securityContext"]
+    assert (security["runAsNonRoot"], security["runAsUser"], security["runAsGroup"]) == (True, 1000, 1000)
+    assert security["sysctls"] == [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "80"}]
+    assert security["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert "aks-microservices/security-opt-out" not in (pod["metadata"].get("annotations") or {})
+
+
+def test_todo_api_can_read_its_0400_password_file_as_non_root_through_fs_group(dev):
+    pod = dev.k8s("Deployment", "todo-api", "todo")["spec"]["template"]["spec"]
+    [volume] = [v for v in pod["volumes"] if "secret" in v]
+    assert volume["secret"]["defaultMode"] == 0o400
+    # The kubelet gives secret files the pod's fsGroup and group read: the node user's group is that fsGroup.
+    assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsGroup"] == 1000
 
 
 # Gateway API -------------------------------------------------------------------------------------------------

@@ -85,7 +85,8 @@ def test_children_are_a_stateless_service_and_an_hpa_named_from_the_component():
     }
     app = recording.of_type("aks-microservices:components:StatelessService")[0]
     assert {r.name for r in recording.children_of(app.urn)} == {
-        "todo-api-app-deployment", "todo-api-app-service", "todo-api-app-pdb",
+        "todo-api-app-deployment", "todo-api-app-service", "todo-api-app-pdb", "todo-api-app-service-account",
+        "todo-api-app-network-policy",
     }
 
 

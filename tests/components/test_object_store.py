@@ -34,8 +34,8 @@ def minio_container(recording) -> dict:
 
 def test_creates_a_minio_statefulset_its_services_and_a_credentials_secret():
     kinds = sorted((o["kind"], o["metadata"]["name"]) for o in render().k8s_objects())
-    assert kinds == [("Secret", "minio-credentials"), ("Service", "minio"), ("Service", "minio-headless"),
-                     ("StatefulSet", "minio")]
+    assert kinds == [("NetworkPolicy", "minio"), ("Secret", "minio-credentials"), ("Service", "minio"),
+                     ("Service", "minio-headless"), ("ServiceAccount", "minio"), ("StatefulSet", "minio")]
 
 
 def test_minio_runs_a_pinned_release_with_one_replica():

@@ -68,13 +68,36 @@ def test_pods_never_mount_a_service_account_token_nor_get_service_link_env_vars(
     spec = pod(render())["spec"]
     assert spec["automountServiceAccountToken"] is False
     assert spec["enableServiceLinks"] is False
-    assert "serviceAccountName" not in spec
 
 
-def test_a_service_account_can_be_named_but_its_token_is_still_not_mounted():
-    spec = pod(render(service_account_name="api-identity"))["spec"]
+def test_each_workload_runs_as_its_own_service_account_without_a_token_never_as_default():
+    recording = render()
+    assert pod(recording)["spec"]["serviceAccountName"] == "api"
+    account = recording.k8s("ServiceAccount", "api", "shop")
+    assert account["automountServiceAccountToken"] is False
+    assert account["metadata"]["labels"]["app.kubernetes.io/name"] == "api"
+
+
+def test_a_service_account_can_be_named_instead_and_none_is_created():
+    recording = render(service_account_name="api-identity")
+    spec = pod(recording)["spec"]
     assert spec["serviceAccountName"] == "api-identity"
     assert spec["automountServiceAccountToken"] is False
+    assert not [o for o in recording.k8s_objects() if o["kind"] == "ServiceAccount"]
+
+
+def test_a_non_root_pod_binds_its_low_port_through_the_unprivileged_port_sysctl_not_a_capability():
+    recording = render(port=80, extra_ports=(ContainerPort(name="admin", port=81),))
+    security = pod(recording)["spec"]["securityContext"]
+    assert security["sysctls"] == [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "80"}]
+    assert security["runAsNonRoot"] is True
+    assert container(recording)["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+
+
+def test_pods_on_high_ports_or_running_as_root_get_no_sysctl():
+    assert "sysctls" not in pod(render(port=8080))["spec"]["securityContext"]
+    root = SecurityOptOut(reason="binds 80 as root", run_as_root=True, add_capabilities=("NET_BIND_SERVICE",))
+    assert "sysctls" not in pod(render(port=80, security_opt_out=root))["spec"]["securityContext"]
 
 
 def test_containers_get_default_requests_and_limits():

@@ -43,7 +43,8 @@ def render(args: StatefulStoreArgs, opts=None, name: str = "store"):
 
 def test_creates_a_statefulset_a_headless_service_and_a_client_service_with_the_given_names():
     kinds = sorted((o["kind"], o["metadata"]["name"]) for o in render(mongo_args()).k8s_objects())
-    assert kinds == [("Service", "mongodb"), ("Service", "mongodb-svc"), ("StatefulSet", "mongodb")]
+    assert kinds == [("NetworkPolicy", "mongodb"), ("Service", "mongodb"), ("Service", "mongodb-svc"),
+                     ("ServiceAccount", "mongodb"), ("StatefulSet", "mongodb")]
 
 
 def test_the_headless_service_has_no_cluster_ip_and_publishes_pods_before_they_are_ready():
@@ -160,7 +161,8 @@ def test_children_are_named_from_the_component_name_and_parented_to_it():
     recording = render(redis_args(), name="redis")
     component = recording.of_type(COMPONENT)[0]
     assert sorted(r.name for r in recording.children_of(component.urn)) == [
-        "redis-claim", "redis-headless", "redis-pdb", "redis-service", "redis-statefulset",
+        "redis-claim", "redis-headless", "redis-network-policy", "redis-pdb", "redis-service",
+        "redis-service-account", "redis-statefulset",
     ]
 
 

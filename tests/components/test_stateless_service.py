@@ -3,7 +3,7 @@ import re
 import pulumi
 import pytest
 
-from components import ExecProbe, IngressPath, IngressRule, StatelessService, StatelessServiceArgs
+from components import Endpoint, ExecProbe, IngressPath, IngressRule, StatelessService, StatelessServiceArgs
 from components.labels import selector_labels
 from offline.engine import run
 
@@ -22,15 +22,18 @@ def render(opts=None, **overrides):
     return run(lambda: StatelessService("data-api", data_api_args(**overrides), opts))
 
 
+# The Fibonacci server as another component publishes it: Service server-service:5000 in front of its pods.
+FIB_SERVER = Endpoint(host="server-service", port=5000, namespace="fib", workload="server-deployment",
+                      pod_labels=selector_labels("server-deployment", "fib"))
 FIB_INGRESS = IngressRule(
     class_name="webapprouting.kubernetes.azure.com",
+    controller_namespace="app-routing-system",
     name="ingress-service",
     annotations={"nginx.ingress.kubernetes.io/use-regex": "true",
                  "nginx.ingress.kubernetes.io/rewrite-target": "/$1"},
     paths=(
         IngressPath(path="/?(.*)", path_type="ImplementationSpecific"),
-        IngressPath(path="/api/?(.*)", path_type="ImplementationSpecific", service_name="server-service",
-                    service_port=5000),
+        IngressPath(path="/api/?(.*)", path_type="ImplementationSpecific", backend=FIB_SERVER),
     ),
 )
 
@@ -47,16 +50,18 @@ def fib_client(**overrides):
 def test_creates_a_deployment_and_a_service_with_the_kubernetes_names_given():
     recording = render()
     kinds = sorted((o["kind"], o["metadata"]["name"]) for o in recording.k8s_objects())
-    assert kinds == [("Deployment", "data-api"), ("PodDisruptionBudget", "data-api"), ("Service", "data-api-svc")]
+    assert kinds == [("Deployment", "data-api"), ("NetworkPolicy", "data-api"), ("PodDisruptionBudget", "data-api"),
+                     ("Service", "data-api-svc"), ("ServiceAccount", "data-api")]
     assert {o["metadata"]["namespace"] for o in recording.k8s_objects()} == {"smilr"}
 
 
 def test_children_are_named_from_the_component_name_and_parented_to_it():
-    recording = render(ingress=IngressRule(class_name="nginx"))
+    recording = render(ingress=IngressRule(class_name="nginx", controller_namespace="ingress-nginx"))
     component = recording.of_type(COMPONENT)[0]
     children = recording.children_of(component.urn)
     assert sorted(r.name for r in children) == [
-        "data-api-deployment", "data-api-ingress", "data-api-pdb", "data-api-service",
+        "data-api-deployment", "data-api-ingress", "data-api-network-policy", "data-api-pdb", "data-api-service",
+        "data-api-service-account",
     ]
     assert all(r.custom for r in children)
 
@@ -72,10 +77,12 @@ def test_children_are_not_protected_unless_asked():
     assert not any(r.protect for r in render().resources)
 
 
-def test_a_load_balancer_service_maps_its_port_to_the_container_port():
+def test_a_load_balancer_service_maps_its_port_to_the_container_port_and_keeps_the_client_address():
     service = render().k8s("Service", "data-api-svc")
     assert service["spec"] == {
         "type": "LoadBalancer",
+        # Nodes deliver only to their own pods: the pods' NetworkPolicy sees the client, never a forwarding node.
+        "externalTrafficPolicy": "Local",
         "selector": {"app.kubernetes.io/name": "data-api", "app.kubernetes.io/instance": "smilr"},
         "ports": [{"name": "main", "port": 80, "targetPort": 4000, "protocol": "TCP"}],
     }
@@ -171,7 +178,9 @@ def test_a_worker_without_port_has_no_service_host_or_port():
 
     recording = run(program)
     worker = recording.value
-    assert sorted(o["kind"] for o in recording.k8s_objects()) == ["Deployment", "PodDisruptionBudget"]
+    assert sorted(o["kind"] for o in recording.k8s_objects()) == [
+        "Deployment", "NetworkPolicy", "PodDisruptionBudget", "ServiceAccount",
+    ]
     assert worker.service is None and worker.host is None and worker.port is None
     assert recording.resolve(worker.load_balancer_address) == ""
 
@@ -196,7 +205,7 @@ def test_an_ingress_routes_regex_paths_to_this_and_another_service_with_class_an
 
 
 def test_an_ingress_defaults_to_the_deployment_name_a_prefix_path_and_this_service():
-    ingress = render(ingress=IngressRule(class_name="nginx", host="smilr.example.com",
+    ingress = render(ingress=IngressRule(class_name="nginx", controller_namespace="ingress-nginx", host="smilr.example.com",
                                          tls_secret_name="smilr-tls")).k8s("Ingress", "data-api")
     assert ingress["spec"] == {
         "ingressClassName": "nginx",
@@ -211,19 +220,19 @@ def test_an_ingress_defaults_to_the_deployment_name_a_prefix_path_and_this_servi
 # Whole-output checks -------------------------------------------------------------------------------------
 
 def test_every_object_is_valid_for_the_kubernetes_api(assert_manifests_valid):
-    assert_manifests_valid(render(ingress=IngressRule(class_name="nginx", host="a.example.com")))
+    assert_manifests_valid(render(ingress=IngressRule(class_name="nginx", controller_namespace="ingress-nginx", host="a.example.com")))
     assert_manifests_valid(fib_client())
     assert_manifests_valid(render(service_type="NodePort", node_port=30080))
 
 
 def test_every_object_and_pod_carries_the_recommended_labels(assert_recommended_labels):
-    recording = render(ingress=IngressRule(class_name="nginx"))
+    recording = render(ingress=IngressRule(class_name="nginx", controller_namespace="ingress-nginx"))
     assert_recommended_labels(recording, name="data-api", instance="smilr", component="api", part_of="smilr")
 
 
 def test_annotations_go_on_every_object_and_ingress_annotations_only_on_the_ingress():
     recording = render(annotations={"owner": "team-a"},
-                       ingress=IngressRule(class_name="nginx", annotations={"nginx.ingress.kubernetes.io/x": "1"}))
+                       ingress=IngressRule(class_name="nginx", controller_namespace="ingress-nginx", annotations={"nginx.ingress.kubernetes.io/x": "1"}))
     for obj in recording.k8s_objects():
         assert obj["metadata"]["annotations"]["owner"] == "team-a"
     assert "nginx.ingress.kubernetes.io/x" in recording.k8s("Ingress", "data-api")["metadata"]["annotations"]
@@ -287,8 +296,8 @@ ERRORS = [
     ({"service_type": None, "service_name": None, "service_port": 80},
      "StatelessServiceArgs.service_port: expected None when service_type is None (no Service), got 80"),
     ({"ingress": "nginx"}, "StatelessServiceArgs.ingress: expected an IngressRule, got 'nginx'"),
-    ({"service_type": None, "service_name": None, "service_port": None, "ingress": IngressRule(class_name="x")},
-     "StatelessServiceArgs.ingress: expected paths with their own service_name when there is no Service"),
+    ({"service_type": None, "service_name": None, "service_port": None, "ingress": IngressRule(class_name="x", controller_namespace="ingress-nginx")},
+     "StatelessServiceArgs.ingress: expected paths with their own backend when there is no Service"),
 ]
 
 
@@ -309,17 +318,20 @@ INGRESS_ERRORS = [
     (lambda: IngressPath(path="api"), "IngressPath.path: expected a path starting with '/', got 'api'"),
     (lambda: IngressPath(path_type="Regex"),
      "IngressPath.path_type: expected one of 'Prefix', 'Exact', 'ImplementationSpecific', got 'Regex'"),
-    (lambda: IngressPath(service_name="server-service"),
-     "IngressPath.service_port: expected service_name and service_port both set or both None, got None"),
-    (lambda: IngressPath(service_name="server-service", service_port=0),
-     "IngressPath.service_port: expected an integer 1-65535, got 0"),
-    (lambda: IngressRule(class_name="Web Routing"), "IngressRule.class_name: expected an IngressClass name"),
-    (lambda: IngressRule(class_name="nginx", host="https://a.example.com"),
+    (lambda: IngressPath(backend="server-service"),
+     "IngressPath.backend: expected an Endpoint, got 'server-service'"),
+    (lambda: IngressPath(backend=Endpoint(host="server-service.fib", port=5000, namespace="fib", workload="server",
+                                          pod_labels={"app": "server"})),
+     "IngressPath.backend.host (a Service name): expected a DNS-1035 label"),
+    (lambda: IngressRule(class_name="nginx", controller_namespace="Ingress NGINX"),
+     "IngressRule.controller_namespace: expected a DNS-1123 label"),
+    (lambda: IngressRule(class_name="Web Routing", controller_namespace="ingress-nginx"), "IngressRule.class_name: expected an IngressClass name"),
+    (lambda: IngressRule(class_name="nginx", controller_namespace="ingress-nginx", host="https://a.example.com"),
      "IngressRule.host: expected a DNS name such as 'app.example.com' or '*.example.com', "
      "got 'https://a.example.com'"),
-    (lambda: IngressRule(class_name="nginx", paths=()), "IngressRule.paths: expected at least one IngressPath, got ()"),
-    (lambda: IngressRule(class_name="nginx", paths=("/",)), "IngressRule.paths: expected an IngressPath, got '/'"),
-    (lambda: IngressRule(class_name="nginx", tls_secret_name="tls"),
+    (lambda: IngressRule(class_name="nginx", controller_namespace="ingress-nginx", paths=()), "IngressRule.paths: expected at least one IngressPath, got ()"),
+    (lambda: IngressRule(class_name="nginx", controller_namespace="ingress-nginx", paths=("/",)), "IngressRule.paths: expected an IngressPath, got '/'"),
+    (lambda: IngressRule(class_name="nginx", controller_namespace="ingress-nginx", tls_secret_name="tls"),
      "IngressRule.host: expected a host when tls_secret_name is set, got None"),
 ]
 

@@ -1,0 +1,149 @@
+"""Declared traffic: the `Endpoint`s a component offers and the `Connection`s a workload makes to them.
+
+An `Endpoint` is what clients dial (`host:port`: a Service, or one pod under a headless Service) together with
+what the network sees once the Service has translated the address: the pods behind it (`pod_labels` in
+`namespace`) and the port they listen on (`target_port`). NetworkPolicies match pods and pod ports, never
+Service addresses, so both halves are needed. Components publish theirs as outputs (`StatelessService.endpoint`,
+`StatefulStore.endpoint` and `.primary`, `ObjectStore.endpoint`); pods that a component does not create (an
+operator's) are described by hand, next to the reason.
+
+A `Connection` is a workload's declaration that its pods dial an endpoint (`WorkloadArgs.connects_to`). The
+component turns each one into everything that follows from it, so an address is typed once:
+- the env vars that carry the address (`env`: templates over `{host}`, `{port}`, `{namespace}`, `{fqdn}`);
+- an egress rule on the client's pods and an ingress rule on the endpoint's pods (network_policy.py);
+- the pod annotation `aks-microservices/connects-to` (`host:port`, comma-separated), drawn by the summary.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+
+from . import _checks as c
+
+CONNECTS_TO_ANNOTATION = "aks-microservices/connects-to"
+# What an env template may use: the host clients dial, its port, the endpoint's namespace and the full DNS name.
+TEMPLATE_FIELDS = ("host", "port", "namespace", "fqdn")
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Endpoint:
+    """Something pods connect to. `host`/`port`: the name and port clients dial (`host` is relative to the
+    namespace: a Service name, or `<pod>.<headless Service>`); `workload`: the name of the workload whose pods
+    serve it; `pod_labels` select those pods in `namespace`; `target_port`: the port they listen on (default
+    `port`; a Service may translate one to the other)."""
+
+    host: pulumi.Input[str]
+    port: int
+    namespace: pulumi.Input[str]
+    workload: str
+    pod_labels: Mapping[str, str]
+    target_port: int | None = None
+    protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
+
+    def __post_init__(self) -> None:
+        owner = "Endpoint"
+        c.check_str(owner, "host", self.host)
+        c.check_port(owner, "port", self.port)
+        c.check_str(owner, "namespace", self.namespace)
+        c.check_dns_label(owner, "namespace", self.namespace)
+        c.check_dns_label(owner, "workload", self.workload)
+        c.check_labels(owner, "pod_labels", self.pod_labels)
+        if not self.pod_labels:
+            # An empty selector is every pod of the namespace: never what an endpoint means.
+            c.fail(owner, "pod_labels", "at least one label selecting the endpoint's pods", self.pod_labels)
+        if self.target_port is not None:
+            c.check_port(owner, "target_port", self.target_port)
+        c.check_one_of(owner, "protocol", self.protocol, PROTOCOLS)
+
+    @property
+    def pod_port(self) -> int:
+        """The port the pods listen on: what NetworkPolicies allow."""
+        return self.target_port or self.port
+
+    @property
+    def address(self) -> pulumi.Input[str]:
+        """`host:port`, as clients dial it."""
+        return _join(self.host, f":{self.port}")
+
+    def render(self, template: str) -> pulumi.Input[str]:
+        """`template` with `{host}`, `{port}`, `{namespace}` and `{fqdn}` filled in (an Output when any is)."""
+        def fill(host: str, namespace: str) -> str:
+            return template.format(host=host, port=self.port, namespace=namespace,
+                                   fqdn=f"{host}.{namespace}.svc.cluster.local")
+
+        if isinstance(self.host, str) and isinstance(self.namespace, str):
+            return fill(self.host, self.namespace)
+        return pulumi.Output.all(self.host, self.namespace).apply(lambda parts: fill(parts[0], parts[1]))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Connection:
+    """The workload's pods dial `to`. `env` names the env vars that carry the address, each a template over
+    `{host}`, `{port}`, `{namespace}` and `{fqdn}` (e.g. `{"MONGO_URL": "mongodb://{host}:{port}/dev"}`); leave
+    it empty when the image has the address baked in."""
+
+    to: Endpoint
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        owner = "Connection"
+        c.check_type(owner, "to", self.to, Endpoint)
+        c.check_mapping(owner, "env", self.env)
+        for name, template in self.env.items():
+            c.check_pattern(owner, "env", name, c.C_IDENTIFIER,
+                            "env names that are C identifiers ([A-Za-z_][A-Za-z0-9_]*)", max_len=1024)
+            check_template(owner, f"env[{name!r}]", template)
+
+    def env_values(self) -> dict[str, pulumi.Input[str]]:
+        return {name: self.to.render(template) for name, template in self.env.items()}
+
+
+def check_template(owner: str, field_name: str, template: object) -> None:
+    expected = f"a string using only {', '.join('{' + f + '}' for f in TEMPLATE_FIELDS)}"
+    if not isinstance(template, str):
+        c.fail(owner, field_name, expected, template)
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError:
+        c.fail(owner, field_name, expected, template)
+    if any(name not in TEMPLATE_FIELDS for name in fields):
+        c.fail(owner, field_name, expected, template)
+
+
+def check_connections(owner: str, field_name: str, connections: object) -> None:
+    c.check_sequence(owner, field_name, connections)
+    env_names: set[str] = set()
+    for connection in connections:
+        c.check_type(owner, field_name, connection, Connection)
+        for name in connection.env:
+            if name in env_names:
+                c.fail(owner, field_name, "each env var set by one connection", name)
+            env_names.add(name)
+
+
+def connection_env(connections: Sequence[Connection]) -> dict[str, pulumi.Input[str]]:
+    """Every env var the connections set."""
+    env: dict[str, pulumi.Input[str]] = {}
+    for connection in connections:
+        env.update(connection.env_values())
+    return env
+
+
+def connects_to_annotation(connections: Sequence[Connection]) -> pulumi.Input[str]:
+    """`host:port` of every connection, comma-separated, in declaration order (duplicates once)."""
+    addresses = [connection.to.address for connection in connections]
+    if all(isinstance(a, str) for a in addresses):
+        return ",".join(dict.fromkeys(addresses))
+    return pulumi.Output.all(*addresses).apply(lambda parts: ",".join(dict.fromkeys(parts)))
+
+
+def _join(value: pulumi.Input[str], suffix: str) -> pulumi.Input[str]:
+    if isinstance(value, str):
+        return value + suffix
+    return pulumi.Output.concat(value, suffix)

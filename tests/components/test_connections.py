@@ -1,0 +1,207 @@
+"""Declared connections: one declaration gives the address env vars, the annotation and both policy halves."""
+
+import pytest
+
+from components import (
+    Connection,
+    Endpoint,
+    IngressPath,
+    IngressRule,
+    InvalidArgsError,
+    NamespaceIsolation,
+    PerReplicaStorage,
+    PodSecurity,
+    StatefulStore,
+    StatefulStoreArgs,
+    StatelessService,
+    StatelessServiceArgs,
+)
+from components.labels import selector_labels
+from offline.engine import run
+
+MONGO = Endpoint(host="mongo", port=27017, namespace="knote", workload="mongo",
+                 pod_labels=selector_labels("mongo", "knote"))
+# A Service that translates its port: clients dial 80, the pods listen on 3000.
+API = Endpoint(host="api", port=80, target_port=3000, namespace="knote", workload="api",
+               pod_labels=selector_labels("api", "knote"))
+
+
+def web_args(**overrides) -> StatelessServiceArgs:
+    fields = dict(namespace="knote", part_of="knote", component="web", image="learnk8s/knote-js:2.0.0", port=3000,
+                  deployment_name="knote", service_type="LoadBalancer", service_port=80,
+                  connects_to=(Connection(to=MONGO, env={"MONGO_URL": "mongodb://{host}:{port}/dev"}),
+                               Connection(to=API, env={"API": "http://{fqdn}:{port}"})))
+    fields.update(overrides)
+    return StatelessServiceArgs(**fields)
+
+
+@pytest.fixture(scope="module")
+def web():
+    return run(lambda: StatelessService("knote", web_args()))
+
+
+def env_of(recording) -> dict:
+    container = recording.k8s("Deployment", "knote")["spec"]["template"]["spec"]["containers"][0]
+    return {e["name"]: e["value"] for e in container["env"]}
+
+
+def peers(rules, key) -> list:
+    return [(rule[key][0], [(p["port"], p["protocol"]) for p in rule["ports"]]) for rule in rules]
+
+
+def test_a_connection_writes_the_address_env_vars_from_its_templates(web):
+    assert env_of(web) == {"MONGO_URL": "mongodb://mongo:27017/dev", "API": "http://api.knote.svc.cluster.local:80"}
+
+
+def test_the_declared_connections_are_recorded_on_the_pod_for_the_summary(web):
+    annotations = web.k8s("Deployment", "knote")["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["aks-microservices/connects-to"] == "mongo:27017,api:80"
+
+
+def test_the_workloads_own_policy_allows_egress_to_each_target_on_the_pods_port_and_the_world_in(web):
+    spec = web.k8s("NetworkPolicy", "knote", "knote")["spec"]
+    assert spec["podSelector"] == {"matchLabels": selector_labels("knote", "knote")}
+    assert spec["policyTypes"] == ["Ingress", "Egress"]
+    assert peers(spec["egress"], "to") == [
+        ({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "knote"}},
+          "podSelector": {"matchLabels": MONGO.pod_labels}}, [(27017, "TCP")]),
+        # After the Service's translation: the pods' 3000, not the Service's 80.
+        ({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "knote"}},
+          "podSelector": {"matchLabels": API.pod_labels}}, [(3000, "TCP")]),
+    ]
+    # A LoadBalancer: anyone outside the cluster, on the container port only.
+    assert peers(spec["ingress"], "from") == [({"ipBlock": {"cidr": "0.0.0.0/0"}}, [(3000, "TCP")])]
+
+
+def test_the_client_also_opens_each_target_to_itself_and_nothing_more(web):
+    spec = web.k8s("NetworkPolicy", "knote-to-mongo", "knote")["spec"]
+    assert spec["podSelector"] == {"matchLabels": MONGO.pod_labels}
+    assert spec["policyTypes"] == ["Ingress"]  # the target's egress stays its own business
+    assert peers(spec["ingress"], "from") == [
+        ({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "knote"}},
+          "podSelector": {"matchLabels": selector_labels("knote", "knote")}}, [(27017, "TCP")]),
+    ]
+    assert "knote-to-api" in {o["metadata"]["name"] for o in web.k8s_objects() if o["kind"] == "NetworkPolicy"}
+
+
+def test_a_cluster_ip_service_without_connections_or_ingress_lets_nothing_in_or_out():
+    recording = run(lambda: StatelessService("api", web_args(deployment_name="api", service_type="ClusterIP",
+                                                             service_port=None, connects_to=())))
+    spec = recording.k8s("NetworkPolicy", "api")["spec"]
+    assert spec["policyTypes"] == ["Ingress", "Egress"]
+    assert "ingress" not in spec and "egress" not in spec
+    assert "annotations" not in recording.k8s("Deployment", "api")["spec"]["template"]["metadata"]
+
+
+def test_an_ingress_lets_only_the_controllers_namespace_in_to_each_backends_pods_and_ports():
+    server = Endpoint(host="server-service", port=5000, namespace="fib", workload="server-deployment",
+                      pod_labels=selector_labels("server-deployment", "fib"))
+    ingress = IngressRule(class_name="webapprouting.kubernetes.azure.com", controller_namespace="app-routing-system",
+                          name="ingress-service",
+                          paths=(IngressPath(path="/"), IngressPath(path="/api", backend=server)))
+    recording = run(lambda: StatelessService("client", StatelessServiceArgs(
+        namespace="fib", part_of="fib", component="web", image="mosabami/multi-client:v1", port=3000,
+        deployment_name="client-deployment", service_name="client-service", ingress=ingress)))
+    controller = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "app-routing-system"}}}
+    own = recording.k8s("NetworkPolicy", "client-deployment")["spec"]
+    assert peers(own["ingress"], "from") == [(controller, [(3000, "TCP")])]
+    other = recording.k8s("NetworkPolicy", "ingress-service-to-server-deployment")["spec"]
+    assert other["podSelector"] == {"matchLabels": server.pod_labels}
+    assert peers(other["ingress"], "from") == [(controller, [(5000, "TCP")])]
+    path = recording.k8s("Ingress", "ingress-service")["spec"]["rules"][0]["http"]["paths"][1]
+    assert path["backend"]["service"] == {"name": "server-service", "port": {"number": 5000}}
+
+
+def test_a_store_allows_its_peer_ports_between_its_own_pods_only():
+    recording = run(lambda: StatefulStore("redis", StatefulStoreArgs(
+        namespace="fib", part_of="fib", component="cache", image="redis:7.4", port=6379,
+        statefulset_name="redis-statefulset", headless_service_name="redis-headless", service_name="redis-service",
+        replicas=3, peer_ports=(6379,),
+        storage=PerReplicaStorage(claim_name="data", size="1Gi", mount_path="/data"))))
+    spec = recording.k8s("NetworkPolicy", "redis-statefulset")["spec"]
+    own = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "fib"}},
+           "podSelector": {"matchLabels": selector_labels("redis-statefulset", "fib")}}
+    assert peers(spec["ingress"], "from") == peers(spec["egress"], "to") == [(own, [(6379, "TCP")])]
+
+
+def test_a_stores_endpoints_name_its_client_service_and_its_pod_zero():
+    def program():
+        store = StatefulStore("redis", StatefulStoreArgs(
+            namespace="fib", part_of="fib", component="cache", image="redis:7.4", port=6379,
+            statefulset_name="redis-statefulset", headless_service_name="redis-headless",
+            service_name="redis-service", service_port=6380,
+            storage=PerReplicaStorage(claim_name="data", size="1Gi", mount_path="/data")))
+        return {"endpoint": store.endpoint.render("{host}:{port}->" + str(store.endpoint.pod_port)),
+                "primary": store.primary.render("{fqdn}:{port}")}
+
+    recording = run(program)
+    assert recording.resolve(recording.value["endpoint"]) == "redis-service:6380->6379"
+    assert recording.resolve(recording.value["primary"]) == "redis-statefulset-0.redis-headless.fib.svc.cluster.local:6379"
+
+
+def test_namespace_isolation_denies_everything_but_dns_to_kube_dns():
+    recording = run(lambda: NamespaceIsolation("shop", namespace="shop", labels={"app.kubernetes.io/part-of": "shop"}))
+    assert recording.k8s("NetworkPolicy", "default-deny", "shop")["spec"] == {
+        "podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    dns = recording.k8s("NetworkPolicy", "allow-dns", "shop")["spec"]
+    assert dns["policyTypes"] == ["Egress"]
+    assert peers(dns["egress"], "to") == [
+        ({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+          "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}, [(53, "UDP"), (53, "TCP")]),
+    ]
+
+
+def test_pod_security_labels_pin_the_version_and_baseline_needs_a_reason():
+    assert PodSecurity().labels("1.33") == {
+        "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "v1.33",
+        "pod-security.kubernetes.io/audit": "restricted", "pod-security.kubernetes.io/audit-version": "v1.33",
+        "pod-security.kubernetes.io/warn": "restricted", "pod-security.kubernetes.io/warn-version": "v1.33",
+    }
+    baseline = PodSecurity.baseline("the operator's pods run as root")
+    assert baseline.labels("1.30")["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert baseline.annotations() == {"aks-microservices/pod-security-exception": "the operator's pods run as root"}
+
+
+@pytest.mark.parametrize(("build", "message"), [
+    (lambda: Endpoint(host="mongo", port=27017, namespace="knote", workload="mongo", pod_labels={}),
+     "Endpoint.pod_labels: expected at least one label selecting the endpoint's pods, got {}"),
+    (lambda: Endpoint(host="mongo", port=0, namespace="knote", workload="mongo", pod_labels={"a": "b"}),
+     "Endpoint.port: expected an integer 1-65535, got 0"),
+    (lambda: Connection(to="mongo:27017"), "Connection.to: expected an Endpoint, got 'mongo:27017'"),
+    (lambda: Connection(to=MONGO, env={"MONGO_URL": "mongodb://{hostname}"}),
+     "Connection.env['MONGO_URL']: expected a string using only {host}, {port}, {namespace}, {fqdn}"),
+    (lambda: Connection(to=MONGO, env={"MONGO-URL": "{host}"}), "Connection.env: expected env names that are C"),
+    (lambda: web_args(env={"MONGO_URL": "x"}),
+     "StatelessServiceArgs.connects_to: expected env names not already set in env or env_from_secrets, got 'MONGO_URL'"),
+    (lambda: web_args(connects_to=(Connection(to=MONGO, env={"A": "{host}"}), Connection(to=API, env={"A": "{host}"}))),
+     "StatelessServiceArgs.connects_to: expected each env var set by one connection, got 'A'"),
+    (lambda: web_args(connects_to=(MONGO,)), "StatelessServiceArgs.connects_to: expected a Connection"),
+    (lambda: web_args(pod_annotations={"aks-microservices/connects-to": "mongo"}),
+     "StatelessServiceArgs.pod_annotations: expected no key of"),
+    (lambda: StatefulStoreArgs(namespace="fib", part_of="fib", component="cache", image="redis", port=6379,
+                               statefulset_name="redis", headless_service_name="redis-headless", peer_ports=(6380,),
+                               storage=PerReplicaStorage(claim_name="d", size="1Gi", mount_path="/data")),
+     "StatefulStoreArgs.peer_ports: expected ports of the container ([6379]), got 6380"),
+    (lambda: PodSecurity(level="baseline"), "PodSecurity.reason: expected why the namespace cannot enforce restricted"),
+    (lambda: PodSecurity(reason="because"), "PodSecurity.reason: expected None for restricted"),
+    (lambda: PodSecurity(level="privileged", reason="x"), "PodSecurity.level: expected one of 'restricted', 'baseline'"),
+])
+def test_bad_declarations_are_refused_naming_the_field_and_value(build, message):
+    with pytest.raises(InvalidArgsError) as error:
+        build()
+    assert str(error.value).startswith(message)
+
+
+def test_an_address_from_a_services_output_waits_for_that_service():
+    def program():
+        mongo = StatefulStore("mongo", StatefulStoreArgs(
+            namespace="knote", part_of="knote", component="database", image="mongo:7.0", port=27017,
+            statefulset_name="mongo", headless_service_name="mongo-headless", service_name="mongo",
+            storage=PerReplicaStorage(claim_name="data", size="1Gi", mount_path="/data/db")))
+        StatelessService("knote", web_args(connects_to=(Connection(to=mongo.endpoint, env={"MONGO_URL": "{host}"}),)))
+
+    recording = run(program)
+    deployment = recording.k8s_resource("Deployment", "knote", "knote")
+    service = recording.k8s_resource("Service", "mongo", "knote")
+    assert service.urn in deployment.dependencies
+    assert env_of(recording) == {"MONGO_URL": "mongo"}
