@@ -49,9 +49,8 @@ def build_existing_platform(settings: StackSettings, images: frozenset[str]) -> 
         per_replica_storage_class=existing.per_replica_storage_class,
         shared_storage_class=existing.shared_storage_class,
         ingress_class=existing.ingress_class,
-        # Where ingress-nginx (its Helm chart, Minikube's and kind's add-ons) runs.
-        # TODO(settings): make it `existing.ingressControllerNamespace` for clusters that run it elsewhere.
-        ingress_controller_namespace="ingress-nginx",
+        # Default: where ingress-nginx (its Helm chart, Minikube's and kind's add-ons) runs.
+        ingress_controller_namespace=existing.ingress_controller_namespace,
         external_service_type=existing.exposure,
         image=image,
         outputs=outputs,

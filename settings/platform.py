@@ -364,6 +364,12 @@ class ExistingClusterSettings:
     ingress_class: str = setting(
         "ingressClass", "IngressClass of the cluster's ingress controller.", K8S_NAME, default="nginx"
     )
+    ingress_controller_namespace: str = setting(
+        "ingressControllerNamespace",
+        "Namespace the ingress controller runs in: NetworkPolicies admit Ingress traffic only from it.",
+        K8S_NAME,
+        default="ingress-nginx",
+    )
     exposure: str = setting(
         "exposure",
         "How public Services are exposed: `LoadBalancer` (cloud, `minikube tunnel`, MetalLB) or `NodePort`.",

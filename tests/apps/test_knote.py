@@ -213,7 +213,7 @@ def test_no_secret_value_appears_in_knote_env_literals_or_outputs(stack):
 
 
 def test_knote_images_are_exactly_the_images_its_pods_run(stack):
-    declared = knote.images(load_settings().apps.knote)
+    declared = knote.images(_dev_settings().apps.knote)
     running = [c for w in workloads_in(stack, NS) for c in pod_spec(w)["containers"]]
     assert {ref for ref in declared for c in running if image_is(c, ref)} == declared
     assert all(any(image_is(c, ref) for ref in declared) for c in running)
@@ -232,3 +232,10 @@ def test_knote_replicas_below_one_are_a_one_line_config_error():
     with pytest.raises(pulumi.RunError) as error:
         run_stack("dev", overrides={"apps": {"knote": {"replicas": -1}}})
     assert str(error.value) == "aks-microservices:apps.knote.replicas: expected an integer >= 1, got -1"
+
+
+def _dev_settings():
+    """The dev stack's settings, loaded the way the program loads them (inside a run of its config)."""
+    from offline.engine import PROJECT_DIR, run, stack_config
+
+    return run(load_settings, config=stack_config(PROJECT_DIR, "dev")).value

@@ -229,7 +229,7 @@ def test_disabling_smilr_removes_all_of_its_objects(stack, without_smilr):
 
 
 def test_smilr_images_are_exactly_the_images_its_pods_run(stack):
-    declared = smilr.images(load_settings().apps.smilr)
+    declared = smilr.images(_dev_settings().apps.smilr)
     running = [c for w in workloads_in(stack, NS) for c in pod_spec(w)["containers"]]
     assert {ref for ref in declared for c in running if image_is(c, ref)} == declared
     assert all(any(image_is(c, ref) for ref in declared) for c in running)
@@ -271,3 +271,10 @@ def test_smilr_on_a_nodeport_stack_without_api_endpoint_fails_before_any_resourc
         "aks-microservices:apps.smilr.apiEndpoint: expected the data API's public URL when Services are "
         "exposed as NodePort (existing.exposure), got null"
     )
+
+
+def _dev_settings():
+    """The dev stack's settings, loaded the way the program loads them (inside a run of its config)."""
+    from offline.engine import PROJECT_DIR, run, stack_config
+
+    return run(load_settings, config=stack_config(PROJECT_DIR, "dev")).value

@@ -101,3 +101,17 @@ def test_with_node_port_exposure_no_service_asks_for_a_load_balancer(node_port_s
 def test_ingresses_use_the_configured_ingress_class(local):
     ingresses = [o for o in local.k8s_objects() if o["kind"] == "Ingress"]
     assert {i["spec"]["ingressClassName"] for i in ingresses} <= {"nginx"}
+
+
+def test_ingress_traffic_is_admitted_only_from_the_configured_controller_namespace():
+    recording = run_stack("local", overrides={"existing": {"ingressControllerNamespace": "traefik-system"}})
+    policies = [o for o in recording.k8s_objects() if o["kind"] == "NetworkPolicy"]
+    admitted = {
+        peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+        for policy in policies
+        for rule in policy["spec"].get("ingress", [])
+        for peer in rule.get("from", [])
+        if "namespaceSelector" in peer and "podSelector" not in peer
+    }
+    assert "traefik-system" in admitted
+    assert "ingress-nginx" not in admitted
