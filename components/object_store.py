@@ -13,7 +13,7 @@ import pulumi_random as random
 from . import _checks as c
 from .connections import Endpoint
 from .labels import RECOMMENDED_KEYS
-from .pod import EnvFromSecret, HttpProbe, Resources, object_meta
+from .pod import HttpProbe, Resources, SecretFile, object_meta
 from .stateful_store import PerReplicaStorage, StatefulStore, StatefulStoreArgs
 
 # Pinned: MinIO ships only date-stamped releases and `latest` moves under the data; a fixed release makes
@@ -25,6 +25,8 @@ ACCESS_KEY_LENGTH = 20
 SECRET_KEY_LENGTH = 40
 # MinIO creates its certs directory at startup; the default (~/.minio/certs) is on the read-only root.
 CERTS_DIR = "/tmp/certs"
+# The root credentials as files (MinIO's MINIO_ROOT_USER_FILE / MINIO_ROOT_PASSWORD_FILE), not in the environment.
+CREDENTIALS_DIR = "/run/secrets/minio"
 DEFAULT_STORAGE = PerReplicaStorage(claim_name="data", size="256Mi", mount_path="/storage")
 DEFAULT_RESOURCES = Resources(memory_request="256Mi", memory_limit="512Mi")
 
@@ -88,8 +90,6 @@ class ObjectStoreArgs:
         return f"{self.service_name}-credentials"
 
     def store_args(self, secret_name: pulumi.Input[str]) -> StatefulStoreArgs:
-        credentials = {key: EnvFromSecret(secret_name=secret_name, key=key) for key in (ACCESS_KEY_KEY,
-                                                                                          SECRET_KEY_KEY)}
         return StatefulStoreArgs(
             namespace=self.namespace,
             part_of=self.part_of,
@@ -105,7 +105,8 @@ class ObjectStoreArgs:
             service_name=self.service_name,
             storage=self.storage,
             args=self.args or ["server", self.storage.mount_path, "--certs-dir", CERTS_DIR],
-            env_from_secrets=credentials,
+            env={f"{key}_FILE": f"{CREDENTIALS_DIR}/{key}" for key in (ACCESS_KEY_KEY, SECRET_KEY_KEY)},
+            secret_files=(SecretFile(secret_name=secret_name, mount_path=CREDENTIALS_DIR),),
             resources=self.resources,
             readiness_probe=HttpProbe(path="/minio/health/ready"),
             liveness_probe=HttpProbe(path="/minio/health/live"),
@@ -156,10 +157,9 @@ class ObjectStore(pulumi.ComponentResource):
         )
         self.secret_name = self.secret.metadata.name
         # The pods read the Secret through its Output name, so the StatefulSet waits for the Secret.
-        store_args = dataclasses.replace(store_args, env_from_secrets={
-            key: dataclasses.replace(ref, secret_name=self.secret_name)
-            for key, ref in store_args.env_from_secrets.items()
-        })
+        store_args = dataclasses.replace(store_args, secret_files=tuple(
+            dataclasses.replace(secret_file, secret_name=self.secret_name) for secret_file in store_args.secret_files
+        ))
         self.store = StatefulStore(f"{name}-store", store_args, pulumi.ResourceOptions(parent=self))
         self.statefulset = self.store.statefulset
         self.service = self.store.service

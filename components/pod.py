@@ -58,6 +58,8 @@ STARTUP_PERIOD_SECONDS = 5
 STARTUP_FAILURE_THRESHOLD = 60
 # Names that say "secret": their values must come from a Secret, never an env literal.
 SECRET_ENV_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY")
+# The official images' `<NAME>_FILE` convention: the value is the path of a mounted secret file, not a secret.
+SECRET_FILE_ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*_FILE")
 
 
 # Probes -------------------------------------------------------------------------------------------------
@@ -344,7 +346,8 @@ class WorkloadArgs:
                             "env names that are C identifiers ([A-Za-z_][A-Za-z0-9_]*)", max_len=1024)
             if not (c.is_output(value) or isinstance(value, str)):
                 c.fail(owner, f"env[{name!r}]", "a string or Output (write numbers as strings)", value)
-            if isinstance(value, str) and value and SECRET_ENV_NAME.search(name.upper()):
+            if isinstance(value, str) and value and SECRET_ENV_NAME.search(name.upper()) \
+                    and not (SECRET_FILE_ENV.fullmatch(name) and value.startswith("/")):
                 c.fail(owner, f"env[{name!r}]", "a secret from env_from_secrets, not a literal",
                        value, hide=True)
         for name, ref in self.env_from_secrets.items():

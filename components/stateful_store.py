@@ -209,7 +209,10 @@ class StatefulStore(pulumi.ComponentResource):
                 f"{name}-claim",
                 metadata=object_meta(args, name=storage.claim_name, app_name=app),
                 spec=claim_spec,
-                opts=pulumi.ResourceOptions(parent=self, protect=protect_data),
+                # Pulumi never deletes the data: replacing or dropping the claim leaves it in the cluster (a
+                # replacement then fails on the existing name instead of starting over on an empty volume).
+                opts=pulumi.ResourceOptions(parent=self, protect=protect_data, retain_on_delete=True,
+                                            delete_before_replace=True),
             )
             volumes = [k8s.core.v1.VolumeArgs(
                 name=storage.claim_name,
@@ -246,6 +249,11 @@ class StatefulStore(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=protect_data,
+                # Claim templates, selector and serviceName are immutable: changing one replaces the set. Its name
+                # is fixed, so the old set goes first; its claims stay (retention policy Retain) and the new set
+                # adopts them by name (<template>-<set>-<ordinal>): downtime, not data loss. With `protect`
+                # (dataProtection) Pulumi refuses the replacement outright.
+                delete_before_replace=True,
                 depends_on=[r for r in (self.headless_service, self.claim) if r is not None],
             ),
         )

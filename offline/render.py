@@ -6,6 +6,7 @@ Writes, under OUT:
 - `resources.json`, every other resource (Azure, random, Helm releases, providers) as
   `{type, name, parent, provider, inputs}`;
 - `summary.md`, a readable account of the stack (see summary.py).
+- `gitops/stack.yaml`, the Pulumi Kubernetes Operator `Stack` that deploys it from git (see gitops.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pathlib import Path
 
 import yaml
 
+from . import gitops
+from .capacity import CapacityReport, check_capacity
 from .engine import PROJECT_DIR, RecordedResource, Recording, run_stack
 from .redact import REDACTED, Redactor
 from .summary import PART_OF, render_summary
@@ -43,6 +46,7 @@ class RenderResult:
     seconds: float = 0.0
     files: list[Path] = field(default_factory=list)
     recording: Recording | None = None
+    capacity: CapacityReport | None = None
 
 
 def _ordered(obj: dict) -> dict:
@@ -123,9 +127,17 @@ def render(
                              others, outputs)
     (out / "summary.md").write_text(redactor.text(summary))
     result.files.append(out / "summary.md")
+    result.files += gitops.write(recording, out)  # the Pulumi Kubernetes Operator Stack, in OUT/gitops
 
     for app, count in sorted(per_app.items()):
         progress(f"  {app}: {count} Kubernetes objects")
+
+    # The apps at their maximum replicas must fit the node pools at their maximum size (see capacity.py).
+    result.capacity = check_capacity(recording)
+    for line in result.capacity.lines():
+        progress(line)
+    if not result.capacity.fits:
+        result.errors.append(result.capacity.error())
     result.seconds = time.perf_counter() - started
     return result
 

@@ -101,3 +101,9 @@ def isolated_namespace(resource_name: str, name: str, *, part_of: str, settings:
     NamespaceIsolation(f"{resource_name}-isolation", namespace=name, labels=labels,
                        opts=pulumi.ResourceOptions(parent=parent, depends_on=[namespace]))
     return namespace
+
+
+def pull_policy(tag: str) -> str:
+    """`Always` for the mutable `latest` tag, so every node runs the build the tag names now (Kubernetes' own
+    default for `latest`); `IfNotPresent` for pinned tags, so pod starts do not depend on the registry."""
+    return "Always" if tag == "latest" else "IfNotPresent"

@@ -26,6 +26,7 @@ from components import (
     IngressRule,
     PerReplicaStorage,
     Resources,
+    SecretFile,
     SharedStorage,
     StatefulStore,
     StatefulStoreArgs,
@@ -60,6 +61,8 @@ CLIENT_WRITABLE_PATHS = (*NODE_WRITABLE_PATHS, "/app/node_modules/.cache")
 # directory, and the subPath directory the kubelet creates is owned by root (group 999 via fsGroup).
 POSTGRES_MOUNT = "/var/lib/postgresql/data"
 POSTGRES_PGDATA = f"{POSTGRES_MOUNT}/pgdata"
+# The password as a file (the image's POSTGRES_PASSWORD_FILE), not in the environment of every process.
+POSTGRES_SECRETS = "/run/secrets/postgres"
 
 # Pod 0 is the primary and the only writer of the shared volume (AOF + RDB in /data). The others replicate it
 # with persistence off and their working directory (where a full resync lands its RDB) on a private emptyDir,
@@ -182,8 +185,9 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
                 sub_path="postgres",
                 storage_class=platform.per_replica_storage_class,
             ),
-            env={"PGDATA": POSTGRES_PGDATA},
-            env_from_secrets={"POSTGRES_PASSWORD": password_ref},
+            env={"PGDATA": POSTGRES_PGDATA, "POSTGRES_PASSWORD_FILE": f"{POSTGRES_SECRETS}/{PASSWORD_KEY}"},
+            secret_files=(SecretFile(secret_name=password_secret.metadata.name, mount_path=POSTGRES_SECRETS,
+                                     items={PASSWORD_KEY: PASSWORD_KEY}),),
             resources=POSTGRES_RESOURCES,
             # Ready when it accepts TCP connections (the entrypoint's first-run server listens on its socket only).
             readiness_probe=ExecProbe(command=["pg_isready", "-h", "127.0.0.1", "-p", str(POSTGRES_PORT)]),

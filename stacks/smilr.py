@@ -26,7 +26,7 @@ from settings import StackSettings
 from settings.apps.smilr import SmilrSettings
 from settings.schema import NAMESPACE as CONFIG_NAMESPACE
 from settings.schema import ConfigError
-from stacks.common import open_app
+from stacks.common import open_app, pull_policy
 
 KEY = "smilr"
 NAMESPACE = "smilr"
@@ -113,6 +113,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             part_of=KEY,
             component="api",
             image=scope.image(refs["data-api"]),
+            image_pull_policy=pull_policy(app.image_tag),
             deployment_name="data-api",
             service_name="data-api-svc",
             service_type=service_type,
@@ -144,6 +145,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             part_of=KEY,
             component="frontend",
             image=scope.image(refs["frontend"]),
+            image_pull_policy=pull_policy(app.image_tag),
             deployment_name="frontend",
             service_name="frontend-svc",
             service_type=service_type,

@@ -48,7 +48,7 @@ from components.network_policy import network_policy
 from infra import Platform
 from settings import StackSettings
 from settings.apps.todo import TodoSettings
-from stacks.common import AppScope, isolated_namespace, open_app
+from stacks.common import AppScope, isolated_namespace, open_app, pull_policy
 
 APP = "todo"
 NAMESPACE = "todo"
@@ -62,6 +62,8 @@ OPERATOR_REPOSITORY = "https://mysql.github.io/mysql-operator/"
 MYSQL_CLUSTER = "todo-mysql"  # also the router Service todo-api dials (hard-coded in the image)
 MYSQL_PORT = 3306
 MYSQL_SECRET = "mysqlpwd"
+MYSQL_SERVER_RESOURCES = {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}}
+MYSQL_ROUTER_RESOURCES = {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
 DATABASE = "todo_db"  # hard-coded in todo-api
 DB_INIT_JOB = "todo-db-init"
 # A client matching the server line the operator runs; only the `mysql` CLI is used.
@@ -144,6 +146,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
                 part_of=APP,
                 component="api",
                 image=scope.image(f"{API_IMAGE}:{todo.api_image_tag}"),
+                image_pull_policy=pull_policy(todo.api_image_tag),
                 deployment_name=API,
                 service_type="ClusterIP",
                 port=PORT,
@@ -173,6 +176,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             part_of=APP,
             component="frontend",
             image=scope.image(f"{WEB_IMAGE}:{todo.web_image_tag}"),
+            image_pull_policy=pull_policy(todo.web_image_tag),
             deployment_name=WEB,
             service_type=web_type,
             port=PORT,
@@ -253,7 +257,8 @@ def _mysql_secret(scope: AppScope, settings: StackSettings) -> k8s.core.v1.Secre
         ),
         type="Opaque",
         string_data={"rootUser": "root", "rootHost": "%", "rootPassword": password, "password": password},
-        opts=scope.opts(),
+        # The operator initialises MySQL with this root account: the Secret lives as long as the data.
+        opts=scope.opts(stateful=True),
     )
 
 
@@ -278,7 +283,13 @@ def _innodb_cluster(
             # Named, not the namespace's `default`: the operator creates it if missing and binds it.
             "serviceAccountName": MYSQL_SERVICE_ACCOUNT,
             "instances": todo.mysql_instances,
-            "router": {"instances": todo.mysql_router_instances},
+            # Requests and limits for the operator's pods (merged into its pod specs by container name): without
+            # them MySQL runs BestEffort, the first pod the kubelet evicts under memory pressure.
+            "podSpec": {"containers": [{"name": "mysql", "resources": MYSQL_SERVER_RESOURCES}]},
+            "router": {
+                "instances": todo.mysql_router_instances,
+                "podSpec": {"containers": [{"name": "router", "resources": MYSQL_ROUTER_RESOURCES}]},
+            },
             "tlsUseSelfSigned": True,
             "datadirVolumeClaimTemplate": claim_template,
         },
@@ -288,7 +299,11 @@ def _innodb_cluster(
 
 
 # Waits (bounded by the Job's deadline) until MySQL accepts root, then creates the database if missing.
+DB_INIT_SECRETS = "/run/secrets/mysql"  # the root password as a file, read by the script only
 DB_INIT_SCRIPT = f"""set -eu
+# The mysql client reads the password from MYSQL_PWD: never on the command line, never in the pod spec.
+MYSQL_PWD="$(cat {DB_INIT_SECRETS}/rootPassword)"
+export MYSQL_PWD
 until mysql --host={MYSQL_CLUSTER} --port={MYSQL_PORT} --user=root --execute='SELECT 1' >/dev/null; do
   echo "waiting for MySQL at {MYSQL_CLUSTER}:{MYSQL_PORT}"; sleep 5
 done
@@ -366,23 +381,29 @@ def _database_job(
                         run_as_non_root=True,
                         run_as_user=10001,
                         run_as_group=10001,
+                        # The secret file is group-readable (0440) by this group only.
+                        fs_group=10001,
                         seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
                     ),
+                    volumes=[
+                        k8s.core.v1.VolumeArgs(
+                            name="mysql-root-password",
+                            secret=k8s.core.v1.SecretVolumeSourceArgs(
+                                secret_name=secret.metadata.name,
+                                default_mode=0o400,
+                                items=[k8s.core.v1.KeyToPathArgs(key="rootPassword", path="rootPassword")],
+                            ),
+                        )
+                    ],
                     containers=[
                         k8s.core.v1.ContainerArgs(
                             name="create-database",
                             image=scope.image(MYSQL_CLIENT_IMAGE),
                             image_pull_policy="IfNotPresent",
                             command=["sh", "-c", DB_INIT_SCRIPT],
-                            env=[
-                                # The mysql client reads the password from MYSQL_PWD: never on the command line.
-                                k8s.core.v1.EnvVarArgs(
-                                    name="MYSQL_PWD",
-                                    value_from=k8s.core.v1.EnvVarSourceArgs(
-                                        secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(
-                                            name=secret.metadata.name, key="rootPassword"
-                                        )
-                                    ),
+                            volume_mounts=[
+                                k8s.core.v1.VolumeMountArgs(
+                                    name="mysql-root-password", mount_path=DB_INIT_SECRETS, read_only=True
                                 )
                             ],
                             resources=k8s.core.v1.ResourceRequirementsArgs(

@@ -284,10 +284,18 @@ def test_fibonacci_postgres_keeps_pgdata_on_a_5Gi_disk_claim_with_sub_path_postg
     assert pgdata.startswith("/var/lib/postgresql/data")
 
 
-def test_fibonacci_postgres_password_comes_from_secret_pgpassword(stack):
+def test_fibonacci_postgres_password_comes_from_secret_pgpassword_as_a_file(stack):
     postgres = postgres_statefulset(stack)
-    env = env_of(only_container(postgres))
-    assert secret_ref(env["POSTGRES_PASSWORD"]) == {"name": "pgpassword", "key": "PGPASSWORD"}
+    container = only_container(postgres)
+    env = env_of(container)
+    assert "POSTGRES_PASSWORD" not in env  # the official image reads POSTGRES_PASSWORD_FILE instead
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    [volume] = [v for v in pod_spec(postgres)["volumes"] if v.get("secret", {}).get("secretName") == "pgpassword"]
+    mount = mounts[volume["name"]]
+    assert mount["readOnly"] is True
+    [item] = volume["secret"]["items"]
+    assert item["key"] == "PGPASSWORD"
+    assert env["POSTGRES_PASSWORD_FILE"]["value"] == f"{mount['mountPath']}/{item['path']}"
     security = pod_spec(postgres)["securityContext"]
     assert (security["runAsUser"], security["runAsGroup"], security["fsGroup"]) == (999, 999, 999)
 

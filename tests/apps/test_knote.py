@@ -112,9 +112,11 @@ def test_knote_reads_its_minio_keys_from_the_secret_minio_itself_reads(stack):
     credentials = stack.k8s("Secret", access["name"], NS)
     assert {access["key"], secret["key"]} <= set(credentials["stringData"])
     assert access["key"] != secret["key"]
-    # MinIO's own credentials come from the same Secret and keys.
-    minio_refs = {(secret_ref(e)["name"], secret_ref(e)["key"]) for e in minio_env.values() if "valueFrom" in e}
-    assert {(access["name"], access["key"]), (secret["name"], secret["key"])} == minio_refs
+    # MinIO reads its own credentials from the same Secret, mounted as files (MINIO_ROOT_*_FILE).
+    [volume] = [v for v in pod_spec(stack.k8s("StatefulSet", "minio", NS))["volumes"] if "secret" in v]
+    assert volume["secret"]["secretName"] == access["name"]
+    files = {e["value"].rsplit("/", 1)[1] for name, e in minio_env.items() if name.endswith("_FILE")}
+    assert files == {access["key"], secret["key"]}
 
 
 def test_knote_minio_credentials_are_generated_and_recorded_as_secret(stack):

@@ -99,11 +99,17 @@ def test_the_secret_holds_the_generated_credentials_as_string_data_marked_secret
     assert set(generated.values()) <= recording.secret_values
 
 
-def test_minio_reads_its_root_credentials_from_the_secret():
-    assert minio_container(render())["env"] == [
-        {"name": key, "valueFrom": {"secretKeyRef": {"name": "minio-credentials", "key": key}}}
-        for key in ("MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD")
-    ]
+def test_minio_reads_its_root_credentials_from_the_secret_mounted_as_files():
+    recording = render()
+    container = minio_container(recording)
+    [mount] = [m for m in container["volumeMounts"] if m["mountPath"] == "/run/secrets/minio"]
+    [volume] = [v for v in recording.k8s("StatefulSet", "minio")["spec"]["template"]["spec"]["volumes"]
+                if v["name"] == mount["name"]]
+    assert volume["secret"]["secretName"] == "minio-credentials" and mount["readOnly"] is True
+    assert {e["name"]: e["value"] for e in container["env"]} == {
+        "MINIO_ROOT_USER_FILE": "/run/secrets/minio/MINIO_ROOT_USER",
+        "MINIO_ROOT_PASSWORD_FILE": "/run/secrets/minio/MINIO_ROOT_PASSWORD",
+    }
 
 
 def test_no_credential_appears_outside_the_secret():
