@@ -408,6 +408,8 @@ WORKLOAD_ERRORS = [
     ({"env": {"PGPASSWORD": "postgres_password"}},
      "StatelessServiceArgs.env['PGPASSWORD']: expected a secret from env_from_secrets, not a literal, "
      "got a str (value hidden: secret)"),
+    ({"env": {"POSTGRES_PASSWORD_FILE": "secrets/password"}},
+     "StatelessServiceArgs.env['POSTGRES_PASSWORD_FILE']: expected a secret from env_from_secrets, not a literal"),
     ({"env": {"PGPASSWORD": "x"}, "env_from_secrets": {"PGPASSWORD": EnvFromSecret(secret_name="pg", key="p")}},
      "StatelessServiceArgs.env['PGPASSWORD']: expected a secret from env_from_secrets"),
     ({"env": {"PGUSER": "a"}, "env_from_secrets": {"PGUSER": EnvFromSecret(secret_name="pg", key="user")}},
@@ -459,3 +461,9 @@ def test_a_rejected_secret_literal_is_not_echoed_in_the_error():
     with pytest.raises(ValueError) as error:
         service_args(env={"MINIO_SECRET_KEY": "mysecret"})
     assert "mysecret" not in str(error.value)
+
+
+def test_a_secret_named_file_variable_may_point_at_a_mounted_secret_file():
+    # The official images' `<NAME>_FILE` convention carries a path, not a secret.
+    env = {e["name"]: e for e in container(render(env={"POSTGRES_PASSWORD_FILE": "/run/secrets/pg/password"}))["env"]}
+    assert env["POSTGRES_PASSWORD_FILE"] == {"name": "POSTGRES_PASSWORD_FILE", "value": "/run/secrets/pg/password"}
