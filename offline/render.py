@@ -70,9 +70,10 @@ def render(
     project_dir: Path = PROJECT_DIR,
     kubernetes_version: str | None = None,
     progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+    collect_garbage: bool = True,
 ) -> RenderResult:
     started = time.perf_counter()
-    recording = run_stack(stack, project_dir=project_dir)
+    recording = run_stack(stack, project_dir=project_dir, collect_garbage=collect_garbage)
     result = RenderResult(out=out, recording=recording)
     redactor = Redactor(recording.secret_values)
     version = kubernetes_version or _kubernetes_version(recording)
@@ -84,6 +85,7 @@ def render(
 
     per_app: Counter[str] = Counter()
     written: dict[Path, str] = {}
+    manifests: list[dict] = []  # as written (redacted): the summary describes exactly what is on disk
     for resource in recording.kubernetes_resources():
         manifest = _ordered(redactor.manifest(resource.inputs, resource.secret_paths))
         relative = object_path(manifest)
@@ -92,6 +94,7 @@ def render(
             result.errors.append(f"{relative}: {label}: two objects render to the same file ({written[relative]})")
             continue
         written[relative] = resource.name
+        manifests.append(manifest)
         path = out / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.dump(manifest, Dumper=_Dumper, sort_keys=False, default_flow_style=False))
@@ -123,8 +126,7 @@ def render(
         key: (REDACTED if key in recording.secret_output_names else redactor.deep(value))
         for key, value in recording.stack_outputs.items()
     }
-    summary = render_summary(stack, [yaml.safe_load(p.read_text()) for p in result.files if p.suffix == ".yaml"],
-                             others, outputs)
+    summary = render_summary(stack, manifests, others, outputs)
     (out / "summary.md").write_text(redactor.text(summary))
     result.files.append(out / "summary.md")
     result.files += gitops.write(recording, out)  # the Pulumi Kubernetes Operator Stack, in OUT/gitops
