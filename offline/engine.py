@@ -385,18 +385,19 @@ def run(
     def body() -> None:
         holder["value"] = program()
 
-    # A program keeps every resource, Output and future alive until it ends, so the cyclic garbage collector
-    # would re-scan an ever larger heap on every collection: quadratic time for nothing it could free.
-    collecting = gc.isenabled()
-    gc.disable()
+    # A program keeps every resource, Output and future alive until it ends, so older-generation collections
+    # would re-scan an ever larger heap: quadratic time for nothing they could free. Only the youngest
+    # generation is collected during the run (it frees the short-lived cycles of settled futures, which keeps
+    # peak memory down); the rest waits for the end of the run.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(thresholds[0], 1_000_000, 1_000_000)
     try:
         with _fast_runtime():
             loop.run_until_complete(run_in_stack(body))
     finally:
         if not collect_garbage:
             gc.freeze()
-        if collecting:
-            gc.enable()
+        gc.set_threshold(*thresholds)
         recording.secret_values |= mocks.secret_values
         recording.secret_values |= _secret_config_values(stack_config)
         runtime_settings.ROOT.set(None)

@@ -21,3 +21,15 @@ def test_the_readme_commands_are_the_makefile_targets_ci_runs():
     assert "\nrender:" in makefile and "\ntest:" in makefile
     assert "$(PY) -m offline render --stack $(STACK) --out $(OUT)" in makefile
     assert "make test" in ci and "make render" in ci
+
+
+def test_the_readme_component_example_runs_and_creates_what_it_describes():
+    import re
+
+    from offline.engine import run
+
+    code = re.search(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+    recording = run(lambda: exec(code, {}))
+    kinds = {(o["kind"], o["metadata"]["name"]) for o in recording.k8s_objects()}
+    assert {("Deployment", "web"), ("Service", "web"), ("PodDisruptionBudget", "web")} <= kinds
+    assert recording.k8s("Service", "web", "shop")["spec"]["type"] == "LoadBalancer"

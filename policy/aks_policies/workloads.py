@@ -20,6 +20,8 @@ SECURITY_OPT_OUT_ANNOTATION = "aks-microservices/security-opt-out"
 PROBES_DISABLED_ANNOTATION = "aks-microservices/probes-disabled"
 # The same rule as components/pod.py: a variable so named must come from a Secret, never a literal.
 SECRET_ENV_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY")
+# The official images' `<NAME>_FILE` convention: the value is the path of a mounted secret file, not a secret.
+SECRET_FILE_ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*_FILE")
 DEFAULT_MUTABLE_TAGS = ("latest",)
 
 
@@ -178,7 +180,10 @@ def _check_env_names(found: Workload, _config: dict, report_violation: ReportVio
             name = get(variable, "name")
             if not isinstance(name, str) or not SECRET_ENV_NAME.search(name.upper()):
                 continue
-            if get(variable, "value") is not None:  # known or not, a literal is the wrong channel
+            value = get(variable, "value")
+            if SECRET_FILE_ENV.fullmatch(name) and isinstance(value, str) and value.startswith("/"):
+                continue
+            if value is not None:  # known or not, a literal is the wrong channel
                 report_violation(
                     f"{found.label} {container.label}: env {name} is a literal; a secret reaches a container "
                     "only through a Secret (valueFrom.secretKeyRef or a secret volume)", None)
@@ -187,7 +192,8 @@ def _check_env_names(found: Workload, _config: dict, report_violation: ReportVio
 secrets_from_secret_refs = ResourceValidationPolicy(
     name="secret-env-from-secret-refs",
     description="Environment variables named like secrets (PASSWORD, SECRET, TOKEN, API_KEY, ACCESS_KEY, "
-                "PRIVATE_KEY) come from Secret references, never literals.",
+                "PRIVATE_KEY) come from Secret references, never literals; a `<NAME>_FILE` variable may hold the "
+                "absolute path of a mounted secret file.",
     validate=_for_workloads(_check_env_names),
 )
 

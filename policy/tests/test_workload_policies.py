@@ -181,3 +181,13 @@ def test_secret_references_and_plain_settings_pass():
         {"name": "REDIS_HOST", "value": "redis-service"},
     ])
     assert check_resource(secrets_from_secret_refs, DEPLOYMENT, deployment(pod_spec(container))) == []
+
+
+def test_a_secret_file_variable_may_hold_the_path_of_a_mounted_secret_file():
+    container = compliant_container(env=[{"name": "POSTGRES_PASSWORD_FILE", "value": "/run/secrets/pg/password"}])
+    assert check_resource(secrets_from_secret_refs, DEPLOYMENT, deployment(pod_spec(container))) == []
+
+
+def test_a_secret_file_variable_holding_anything_but_an_absolute_path_is_a_literal():
+    container = compliant_container(env=[{"name": "POSTGRES_PASSWORD_FILE", "value": "hunter2"}])
+    assert len(check_resource(secrets_from_secret_refs, DEPLOYMENT, deployment(pod_spec(container)))) == 1
