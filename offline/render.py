@@ -49,8 +49,19 @@ class RenderResult:
     capacity: CapacityReport | None = None
 
 
+def _sorted(value):
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(item) for item in value]
+    return value
+
+
 def _ordered(obj: dict) -> dict:
-    return {**{k: obj[k] for k in _TOP_KEYS if k in obj}, **{k: v for k, v in obj.items() if k not in _TOP_KEYS}}
+    """apiVersion, kind, metadata first, everything else sorted: the same object always renders the same
+    bytes (the engine's maps have no stable order), so rendered manifests diff cleanly in review."""
+    stable = _sorted(obj)
+    return {**{k: stable[k] for k in _TOP_KEYS if k in stable}, **{k: v for k, v in stable.items() if k not in _TOP_KEYS}}
 
 
 def object_path(obj: dict) -> Path:

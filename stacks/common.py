@@ -107,3 +107,8 @@ def pull_policy(tag: str) -> str:
     """`Always` for the mutable `latest` tag, so every node runs the build the tag names now (Kubernetes' own
     default for `latest`); `IfNotPresent` for pinned tags, so pod starts do not depend on the registry."""
     return "Always" if tag == "latest" else "IfNotPresent"
+
+
+def public_service_type(platform: Platform) -> str:
+    """How a seed's LoadBalancer Service is exposed: as one on AKS; as the cluster offers elsewhere."""
+    return platform.external_service_type if platform.kind == "existing" else "LoadBalancer"

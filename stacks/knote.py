@@ -17,27 +17,19 @@ from components import (
     ObjectStore,
     ObjectStoreArgs,
     PerReplicaStorage,
-    Resources,
-    StatefulStore,
-    StatefulStoreArgs,
     StatelessService,
     StatelessServiceArgs,
 )
 from infra import Platform
 from settings import StackSettings
 from settings.apps.knote import KnoteSettings
-from stacks.common import open_app
+from stacks.common import open_app, public_service_type
+from stacks.mongodb import mongodb_store
 
 KEY = "knote"
 NAMESPACE = "knote"
-MONGO_PORT = 27017
 # The `node` user of the node:12-slim base image; knote only reads its code (at /) and keeps uploads in memory.
 NODE_USER = 1000
-# The official mongo image's `mongodb` user and group.
-MONGO_USER = 999
-# MongoDB sizes its cache from the node's memory, not the container's limit: cap it below the limit.
-MONGO_ARGS = ("--wiredTigerCacheSizeGB", "0.25")
-MONGO_RESOURCES = Resources(cpu_request="100m", memory_request="512Mi", cpu_limit="1", memory_limit="1Gi")
 MINIO_REPOSITORY = MINIO_IMAGE.split(":", 1)[0]
 
 
@@ -56,46 +48,23 @@ def images(settings: KnoteSettings) -> set[str]:
     return set(_image_refs(settings).values())
 
 
-def _public_service_type(platform: Platform) -> str:
-    # The seed exposes knote through a LoadBalancer; an existing cluster may only offer NodePorts.
-    return platform.external_service_type if platform.kind == "existing" else "LoadBalancer"
-
-
 def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Input]:
     app = settings.apps.knote
-    service_type = _public_service_type(platform)
+    service_type = public_service_type(platform)
     scope = open_app(KEY, NAMESPACE, settings, platform)
     refs = _image_refs(app)
 
     # The seed's Deployment `mongo` with claim `mongo-pvc`, as a StatefulStore behind the same Service name.
-    mongo = StatefulStore(
+    mongo = mongodb_store(
         "knote-mongo",
-        StatefulStoreArgs(
-            namespace=scope.namespace_name,
-            part_of=KEY,
-            component="database",
-            image=scope.image(refs["mongo"]),
-            container_name="mongo",
-            port=MONGO_PORT,
-            port_name="mongodb",
-            statefulset_name="mongo",
-            headless_service_name="mongo-headless",
-            service_name="mongo",
-            storage=PerReplicaStorage(
-                claim_name="storage",
-                size="256Mi",
-                mount_path="/data/db",
-                storage_class=platform.per_replica_storage_class,
-            ),
-            args=MONGO_ARGS,
-            resources=MONGO_RESOURCES,
-            run_as_user=MONGO_USER,
-            run_as_group=MONGO_USER,
-            fs_group=MONGO_USER,
-            writable_paths=("/tmp",),  # mongod's unix socket
-            protect=settings.data_protection,
-        ),
-        scope.opts(stateful=True),
+        scope,
+        image=scope.image(refs["mongo"]),
+        container_name="mongo",
+        statefulset_name="mongo",
+        headless_service_name="mongo-headless",
+        service_name="mongo",
+        claim_name="storage",
+        size="256Mi",
     )
 
     # The seed's Deployment `minio` (Recreate, claim `minio-pvc`): one replica with its own claim.

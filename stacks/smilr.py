@@ -13,10 +13,6 @@ import pulumi
 from components import (
     Connection,
     HttpProbe,
-    PerReplicaStorage,
-    Resources,
-    StatefulStore,
-    StatefulStoreArgs,
     StatelessService,
     StatelessServiceArgs,
     TcpProbe,
@@ -26,21 +22,16 @@ from settings import StackSettings
 from settings.apps.smilr import SmilrSettings
 from settings.schema import NAMESPACE as CONFIG_NAMESPACE
 from settings.schema import ConfigError
-from stacks.common import open_app, pull_policy
+from stacks.common import open_app, public_service_type, pull_policy
+from stacks.mongodb import mongodb_store
 
 KEY = "smilr"
 NAMESPACE = "smilr"
-MONGO_PORT = 27017
 # The `node` user (uid/gid 1000) of the node:*-alpine images both Smilr services are built on; they would
 # run as root, but only read their code and need nothing root can do.
 NODE_USER = 1000
 # `npm start` writes its logs and update-check state below $HOME/.npm; everything else is read-only.
 NODE_WRITABLE_PATHS = ("/tmp", "/home/node/.npm")
-# The official mongo image's `mongodb` user and group.
-MONGO_USER = 999
-# MongoDB sizes its cache from the node's memory, not the container's limit: cap it below the limit.
-MONGO_ARGS = ("--wiredTigerCacheSizeGB", "0.25")
-MONGO_RESOURCES = Resources(cpu_request="100m", memory_request="512Mi", cpu_limit="1", memory_limit="1Gi")
 
 
 def _image_refs(app: SmilrSettings) -> dict[str, str]:
@@ -59,14 +50,9 @@ def images(settings: SmilrSettings) -> set[str]:
     return set(_image_refs(settings).values())
 
 
-def _public_service_type(platform: Platform) -> str:
-    # The seed exposes both services as LoadBalancers; an existing cluster may only offer NodePorts.
-    return platform.external_service_type if platform.kind == "existing" else "LoadBalancer"
-
-
 def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Input]:
     app = settings.apps.smilr
-    service_type = _public_service_type(platform)
+    service_type = public_service_type(platform)
     if service_type != "LoadBalancer" and app.api_endpoint is None:
         # Without a load balancer there is no address to hand to browsers: the user must say where the API is.
         raise ConfigError(
@@ -76,35 +62,17 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
     scope = open_app(KEY, NAMESPACE, settings, platform)
     refs = _image_refs(app)
 
-    mongodb = StatefulStore(
+    mongodb = mongodb_store(
         "smilr-mongodb",
-        StatefulStoreArgs(
-            namespace=scope.namespace_name,
-            part_of=KEY,
-            component="database",
-            image=scope.image(refs["mongodb"]),
-            container_name="mongodb-pod",
-            port=MONGO_PORT,
-            port_name="mongodb",
-            statefulset_name="mongodb",
-            # The seed named `serviceName: mongodb` without creating it: this is that headless Service.
-            headless_service_name="mongodb",
-            service_name="mongodb-svc",
-            storage=PerReplicaStorage(
-                claim_name="mongo-vol",
-                size="500M",
-                mount_path="/data/db",
-                storage_class=platform.per_replica_storage_class,
-            ),
-            args=MONGO_ARGS,
-            resources=MONGO_RESOURCES,
-            run_as_user=MONGO_USER,
-            run_as_group=MONGO_USER,
-            fs_group=MONGO_USER,
-            writable_paths=("/tmp",),  # mongod's unix socket
-            protect=settings.data_protection,
-        ),
-        scope.opts(stateful=True),
+        scope,
+        image=scope.image(refs["mongodb"]),
+        container_name="mongodb-pod",
+        statefulset_name="mongodb",
+        # The seed named `serviceName: mongodb` without creating it: this is that headless Service.
+        headless_service_name="mongodb",
+        service_name="mongodb-svc",
+        claim_name="mongo-vol",
+        size="500M",
     )
     data_api = StatelessService(
         "smilr-data-api",
