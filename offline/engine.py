@@ -12,7 +12,6 @@ run in one process.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import gc
 import os
@@ -34,6 +33,7 @@ from pulumi.runtime import stack as runtime_stack
 from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.stack import run_in_stack
 
+from .fastpath import FastPath, PlainProps, PlainRegisterResponse
 from .mocks import OfflineMocks
 from .stack_config import StackConfig, load_stack_config
 
@@ -190,18 +190,21 @@ def _to_struct(value: dict) -> struct_pb2.Struct:
     return struct
 
 
-class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
-    """Runs the SDK's monitor calls in the calling thread.
+class _InlineLoop(asyncio.SelectorEventLoop):
+    """An event loop that runs the SDK's monitor calls in the calling thread.
 
-    The SDK hands every engine RPC to a thread pool so that a slow gRPC call does not block the event loop.
-    The offline monitor answers in microseconds in-process, so the thread hop and its wake-ups are pure cost.
+    The SDK hands every engine RPC to the default executor so that a slow gRPC call does not block the
+    event loop. The offline monitor answers in microseconds in-process, so the thread hop, its wake-ups
+    and the future chaining are pure cost: the call runs at once and its result is a completed future.
     """
 
-    def submit(self, fn, /, *args, **kwargs):
-        future: concurrent.futures.Future = concurrent.futures.Future()
+    def run_in_executor(self, executor, func, *args):
+        if executor is not None:
+            return super().run_in_executor(executor, func, *args)
+        future = self.create_future()
         try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # handed back to the awaiting coroutine, as the pool would
+            future.set_result(func(*args))
+        except BaseException as exc:  # handed back to the awaiting coroutine, as the executor would
             future.set_exception(exc)
         return future
 
@@ -240,8 +243,9 @@ def _no_stack_trace() -> source_pb2.StackTrace:
 
 
 @contextlib.contextmanager
-def _fast_runtime():
-    """Swap in the engine's linear-time settling, and skip the per-resource stack trace.
+def _fast_runtime(fast_path: FastPath | None):
+    """Swap in the engine's linear-time settling, skip the per-resource stack trace, and install the fast
+    path's equivalents of the SDK's per-resource internals (fastpath.py).
 
     The SDK walks and formats the Python stack (reading source lines) for every resource so the CLI can
     point at the line that declared it; the offline monitor never reads it, so it is pure cost here.
@@ -250,7 +254,8 @@ def _fast_runtime():
     runtime_stack.wait_for_rpcs = _settle
     runtime_resource._get_stack_trace = _no_stack_trace
     try:
-        yield
+        with fast_path.installed() if fast_path else contextlib.nullcontext():
+            yield
     finally:
         runtime_stack.wait_for_rpcs, runtime_resource._get_stack_trace = originals
 
@@ -258,18 +263,23 @@ def _fast_runtime():
 class RecordingMonitor(runtime_mocks.MockMonitor):
     """Pulumi's mock monitor, plus a record of each registration with its options and secrets."""
 
-    def __init__(self, mocks: OfflineMocks, recording: Recording):
+    def __init__(self, mocks: OfflineMocks, recording: Recording, plain_responses: bool = False):
         super().__init__(mocks)
         self.recording = recording
         self.stack_urn: str | None = None
+        # With the fast path installed the SDK decodes responses from plain data (fastpath.PlainStruct).
+        self.plain_responses = plain_responses
 
     def RegisterResource(self, request):
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = urn
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        secret_paths: list[str] = []
-        plain_inputs = _decode_struct(request.object, "", secret_paths)
+        if type(request.object) is PlainProps:  # the fast path's registration (fastpath.py): decoded already
+            plain_inputs, secret_paths = request.object.inputs, request.object.secret_paths
+        else:
+            secret_paths = []
+            plain_inputs = _decode_struct(request.object, "", secret_paths)
         resource_id, state = self.mocks.new_resource(
             runtime_mocks.MockResourceArgs(
                 typ=request.type,
@@ -277,14 +287,13 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 inputs=plain_inputs,
                 provider=request.provider,
                 resource_id=request.importId,
-                custom=request.custom or False,
+                custom=bool(request.custom),
             )
         )
         # The engine, not the SDK, marks `additional_secret_outputs` (e.g. RandomPassword.result) and
         # outputs computed from secret inputs as secret; do the same so secrets stay secrets downstream.
-        secret_outputs = set(request.additionalSecretOutputs) | {p.split(".")[0].split("[")[0] for p in secret_paths}
+        secret_outputs = set(request.additionalSecretOutputs or ()) | {p.split(".")[0].split("[")[0] for p in secret_paths}
         wire_state = {k: rpc.wrap_rpc_secret(v) if k in secret_outputs else v for k, v in state.items()}
-        obj_proto = _to_struct(wire_state)
         self.resources[urn] = runtime_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
         self.recording.resources.append(
             RecordedResource(
@@ -298,15 +307,17 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 custom=bool(request.custom),
                 protect=bool(request.protect),
                 delete_before_replace=bool(request.deleteBeforeReplace),
-                replace_on_changes=tuple(request.replaceOnChanges),
-                ignore_changes=tuple(request.ignoreChanges),
+                replace_on_changes=tuple(request.replaceOnChanges or ()),
+                ignore_changes=tuple(request.ignoreChanges or ()),
                 retain_on_delete=bool(request.retainOnDelete),
-                aliases=tuple(self._alias_urn(alias, request) for alias in request.aliases),
+                aliases=tuple(self._alias_urn(alias, request) for alias in request.aliases or ()),
                 secret_paths=tuple(secret_paths),
-                dependencies=tuple(request.dependencies),
+                dependencies=tuple(request.dependencies or ()),
             )
         )
-        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=obj_proto)
+        if self.plain_responses:
+            return PlainRegisterResponse(urn, resource_id or "", wire_state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=_to_struct(wire_state))
 
     def _alias_urn(self, alias, request) -> str:
         """The URN an alias names: given whole, or this resource's URN with the spec's changes applied."""
@@ -357,6 +368,7 @@ def run(
     config: StackConfig | dict[str, Any] | None = None,
     seed: int | None = None,
     collect_garbage: bool = True,
+    fast_path: bool = True,
 ) -> Recording:
     """Run `program` as a Pulumi program under the offline mocks and return what it registered.
 
@@ -364,6 +376,7 @@ def run(
     values; structured values are passed as JSON like the CLI does. Exceptions raised by the program
     propagate unchanged. `collect_garbage=False` (for one-shot processes such as the CLI) leaves the run's
     heap out of later garbage collections instead of scanning it once more when the run ends.
+    `fast_path=False` runs the SDK's own per-resource internals instead of fastpath.py's equivalents.
     """
     stack_config = config if isinstance(config, StackConfig) else _config_from_mapping(project, stack, config)
     recording = Recording(
@@ -372,10 +385,9 @@ def run(
         config={k: v for k, v in stack_config.values.items() if k not in stack_config.secret_keys},
     )
     mocks = OfflineMocks(seed=seed)
-    monitor = RecordingMonitor(mocks, recording)
-    loop = asyncio.new_event_loop()
-    if not os.environ.get("OFFLINE_THREADS"):
-        loop.set_default_executor(_InlineExecutor(max_workers=1))
+    monitor = RecordingMonitor(mocks, recording, plain_responses=fast_path)
+    # OFFLINE_THREADS=1 keeps the SDK's thread pool, to compare against.
+    loop = asyncio.new_event_loop() if os.environ.get("OFFLINE_THREADS") else _InlineLoop()
     asyncio.set_event_loop(loop)
     recording._loop = loop
     _fresh_runtime(mocks, monitor, project, stack, stack_config)
@@ -392,7 +404,7 @@ def run(
     thresholds = gc.get_threshold()
     gc.set_threshold(thresholds[0], 1_000_000, 1_000_000)
     try:
-        with _fast_runtime():
+        with _fast_runtime(FastPath() if fast_path else None):
             loop.run_until_complete(run_in_stack(body))
     finally:
         if not collect_garbage:
