@@ -81,6 +81,8 @@ def run_with_stock_monitor(
         else:
             runtime_config.set_all_config({}, [])
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False)
+        # set_mocks keeps the previous program's outputs set (with any errored outputs of a failed program).
+        runtime_settings.SETTINGS.outputs = set()
         loop.run_until_complete(run_pulumi_func(program))
     finally:
         runtime_settings.ROOT.set(None)

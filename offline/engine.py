@@ -353,6 +353,9 @@ def _fresh_runtime(
             dry_run=False,
             organization="organization",
             callbacks=None,
+            # MockSettings keeps the outputs set of the previous program; a failed program leaves its errored
+            # outputs there on purpose (to raise at exit), and the next program would await them.
+            outputs=set(),
         )
     )
     values = dict(config.values) if config else {}
@@ -368,7 +371,7 @@ def run(
     config: StackConfig | dict[str, Any] | None = None,
     seed: int | None = None,
     collect_garbage: bool = True,
-    fast_path: bool = True,
+    fast_path: bool | FastPath = True,
 ) -> Recording:
     """Run `program` as a Pulumi program under the offline mocks and return what it registered.
 
@@ -376,7 +379,8 @@ def run(
     values; structured values are passed as JSON like the CLI does. Exceptions raised by the program
     propagate unchanged. `collect_garbage=False` (for one-shot processes such as the CLI) leaves the run's
     heap out of later garbage collections instead of scanning it once more when the run ends.
-    `fast_path=False` runs the SDK's own per-resource internals instead of fastpath.py's equivalents.
+    `fast_path=False` runs the SDK's own per-resource internals instead of fastpath.py's equivalents (a
+    FastPath instance is used as given, for tests that check it).
     """
     stack_config = config if isinstance(config, StackConfig) else _config_from_mapping(project, stack, config)
     recording = Recording(
@@ -385,7 +389,7 @@ def run(
         config={k: v for k, v in stack_config.values.items() if k not in stack_config.secret_keys},
     )
     mocks = OfflineMocks(seed=seed)
-    monitor = RecordingMonitor(mocks, recording, plain_responses=fast_path)
+    monitor = RecordingMonitor(mocks, recording, plain_responses=bool(fast_path))
     # OFFLINE_THREADS=1 keeps the SDK's thread pool, to compare against.
     loop = asyncio.new_event_loop() if os.environ.get("OFFLINE_THREADS") else _InlineLoop()
     asyncio.set_event_loop(loop)
@@ -404,7 +408,8 @@ def run(
     thresholds = gc.get_threshold()
     gc.set_threshold(thresholds[0], 1_000_000, 1_000_000)
     try:
-        with _fast_runtime(FastPath() if fast_path else None):
+        installed = fast_path if isinstance(fast_path, FastPath) else FastPath() if fast_path else None
+        with _fast_runtime(installed):
             loop.run_until_complete(run_in_stack(body))
     finally:
         if not collect_garbage:
@@ -481,10 +486,11 @@ def run_stack(
     overrides: dict[str, Any] | None = None,
     seed: int | None = None,
     collect_garbage: bool = True,
+    fast_path: bool | FastPath = True,
 ) -> Recording:
     """Run the project's real `__main__.py` for a stack, with its config files (plus optional overrides)."""
     config = stack_config(project_dir, stack, overrides)
     return run(
         run_main(project_dir), stack=stack, project=config.project, config=config, seed=seed,
-        collect_garbage=collect_garbage,
+        collect_garbage=collect_garbage, fast_path=fast_path,
     )

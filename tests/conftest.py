@@ -25,7 +25,8 @@ _recordings: dict[tuple, _engine.Recording] = {}
 
 
 def _run_stack_shared(stack, *, project_dir=_engine.PROJECT_DIR, overrides=None, seed=None, **options):
-    key = (stack, str(project_dir), json.dumps(overrides, sort_keys=True, default=str), seed)
+    key = (stack, str(project_dir), json.dumps(overrides, sort_keys=True, default=str), seed,
+           tuple(sorted(options.items())))
     if key not in _recordings:
         _recordings[key] = _run_stack_uncached(
             stack, project_dir=project_dir, overrides=overrides, seed=seed, **options

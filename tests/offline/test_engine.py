@@ -109,3 +109,14 @@ def test_explicit_dependencies_are_recorded():
     second = recording.of_type("kubernetes:core/v1:Namespace")[1]
     assert first.urn in second.dependencies
     assert second.urn not in first.dependencies
+
+
+@pytest.mark.parametrize("fast_path", [False, True], ids=["sdk-internals", "fast-path"])
+def test_a_failed_program_leaves_nothing_behind_for_the_next_one(fast_path):
+    def failing():
+        k8s.core.v1.ConfigMap("bad", metadata={"name": "bad"}, data={"x": object()})
+
+    with pytest.raises(ValueError, match="unexpected input of type object"):
+        run(failing, fast_path=fast_path)
+    recording = run(lambda: k8s.core.v1.ConfigMap("good", metadata={"name": "good"}, data={"x": "1"}))
+    assert recording.k8s("ConfigMap", "good")["data"] == {"x": "1"}
