@@ -15,6 +15,8 @@ function, so behaviour and error messages stay the SDK's:
 - `serialize_property`: plain values (scalars, lists, dicts, input types) serialized without a coroutine
   per scalar; type metadata looked up once per type.
 - `translate_output_properties`: the same, for the way back.
+- `pulumi.get`, `pulumi.set`: where an input or output type keeps its values, looked up once per class.
+- `pulumi.log.debug`: nothing built for a debug message the mock engine's logger would drop.
 - `resource_types`, `resource_pulumi_to_py_names`: a class's annotations resolved once per run, not once
   per response.
 - `serialize_properties` (for a registration), `resource_pb2.RegisterResourceRequest` (in
@@ -36,6 +38,7 @@ import contextlib
 import contextvars
 import functools
 import inspect
+import logging
 import typing
 from collections import abc
 from enum import Enum
@@ -44,6 +47,7 @@ from typing import Any, get_args, get_origin
 import pulumi
 from google.protobuf import struct_pb2
 from pulumi import _types
+from pulumi import log as pulumi_log
 from pulumi import resource as pulumi_resource
 from pulumi.output import Output, Unknown, _OutputData
 from pulumi.runtime import resource as runtime_resource
@@ -52,6 +56,8 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.proto import resource_pb2
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+# Values translate_output_properties returns as they are unless their type is an enum (floats may become ints).
+_KEPT_SCALARS = frozenset({str, int, bool, type(None)})
 _DICT_TYPES = (dict, typing.Dict, abc.Mapping, typing.Mapping)  # noqa: UP006 - the SDK checks these exact types
 _SIG = rpc._special_sig_key
 _SECRET_SIG = rpc._special_secret_sig
@@ -210,8 +216,13 @@ class FastPath:
         self.original_register_resource = runtime_resource.register_resource
         self.original_prepare_resource = runtime_resource.prepare_resource
         self.original_resolve_outputs = rpc.resolve_outputs
+        self.original_debug = pulumi_log.debug
+        self.original_get = _types.get
+        self.original_set = _types.set
+        self._property_storage: dict[type, str | None] = {}
         self._serialize_plans: dict[Any, tuple] = {}
         self._translate_plans: dict[Any, tuple] = {}
+        self._scalar_passthrough: dict[Any, bool] = {}
         self._input_types: dict[type, dict | None] = {}
         self.original_resource_types = _types.resource_types
         self.original_resource_pulumi_to_py_names = _types.resource_pulumi_to_py_names
@@ -235,6 +246,11 @@ class FastPath:
             (runtime_resource, "prepare_resource", self.prepare_resource),
             (runtime_resource, "resource_pb2", _ResourceProtos()),
             (rpc, "resolve_outputs", self.resolve_outputs),
+            (pulumi_log, "debug", self.debug),
+            (pulumi, "get", self.get),
+            (_types, "get", self.get),
+            (pulumi, "set", self.set),
+            (_types, "set", self.set),
             (_types, "resource_types", self.resource_types),
             (_types, "resource_pulumi_to_py_names", self.resource_pulumi_to_py_names),
         ]
@@ -246,6 +262,57 @@ class FastPath:
         finally:
             for module, name, original in saved:
                 setattr(module, name, original)
+
+    def debug(self, msg: str, resource: Any = None, stream_id: Any = None, ephemeral: Any = None) -> None:
+        """`pulumi.log.debug`: the mock engine hands debug messages to the root logger, which drops them
+        unless DEBUG is enabled; the SDK sends several per resource, each a protobuf LogRequest."""
+        if resource is None and not logging.getLogger().isEnabledFor(logging.DEBUG):
+            return
+        self.original_debug(msg, resource, stream_id, ephemeral)
+
+    # Property storage --------------------------------------------------------------------------------------
+    # Every generated getter and constructor calls pulumi.get / pulumi.set, which re-derive from the class
+    # (four attribute probes and a subclass check) where the value lives: the same answer for every call.
+
+    def _storage(self, cls: type) -> str | None:
+        """Where pulumi.get/set keep a property of an instance of `cls`: "dict" (the instance is the dict),
+        "attrs" (its __dict__), "resource" (its __dict__, read only), or None (the SDK's function: output
+        types that translate names, anything else)."""
+        try:
+            return self._property_storage[cls]
+        except KeyError:
+            pass
+        storage = None
+        is_input, is_output = _types.is_input_type(cls), _types.is_output_type(cls)
+        translates = is_output and callable(getattr(cls, _types._TRANSLATE_PROPERTY, None))
+        if (is_input or is_output) and not translates:
+            storage = "dict" if issubclass(cls, dict) else "attrs"
+        elif not (is_input or is_output) and issubclass(cls, pulumi.Resource):
+            storage = "resource"  # read from its __dict__; the SDK refuses to set
+        self._property_storage[cls] = storage
+        return storage
+
+    def get(self, obj: Any, name: str) -> Any:
+        """`pulumi.get`."""
+        if name and type(name) is str:
+            storage = self._storage(type(obj))
+            if storage == "dict":
+                return dict.get(obj, name)
+            if storage == "attrs" or storage == "resource":
+                return obj.__dict__.get(name)
+        return self.original_get(obj, name)
+
+    def set(self, obj: Any, name: str, value: Any) -> None:
+        """`pulumi.set`."""
+        if name and type(name) is str:
+            storage = self._storage(type(obj))
+            if storage == "dict":
+                obj[name] = value
+                return
+            if storage == "attrs":
+                obj.__dict__[name] = value
+                return
+        self.original_set(obj, name, value)
 
     # Type metadata -----------------------------------------------------------------------------------------
     # The SDK re-resolves a resource class's annotations (typing.get_type_hints) for every response; a
@@ -583,23 +650,49 @@ class FastPath:
                 output, output_transformer, typ, transform_using_type_metadata, path, return_none_on_dict_type_mismatch
             )
 
+    def _keeps_scalars(self, typ: Any) -> bool:
+        """Whether str, bool and int values of `typ` translate to themselves (no enum to build)."""
+        try:
+            return self._scalar_passthrough[typ]
+        except KeyError:
+            keeps = self._scalar_passthrough[typ] = typ is None or not self._translate_plan(typ)[5]
+            return keeps
+
     def _translate(self, output: Any, transformer: Any, typ: Any, by_metadata: bool) -> Any:
+        cls = type(output)
+        if cls in _KEPT_SCALARS:
+            if output is None or self._keeps_scalars(typ):
+                return output
+            return self._translate_plan(typ)[0](output)  # an enum
         unwrapped, field_types, dict_value_type, keep_keys, element_type, is_enum, is_int = self._translate_plan(typ)
         if isinstance(output, dict):
             if _SIG in output and output[_SIG] == _SECRET_SIG:
                 return rpc.wrap_rpc_secret(self._translate(output["value"], transformer, typ, by_metadata))
             if field_types is not None:
-                values = {k: self._translate(v, transformer, field_types.get(k), by_metadata) for k, v in output.items()}
+                values = {}
+                for key, value in output.items():
+                    field_type = field_types.get(key)
+                    if type(value) in _KEPT_SCALARS and self._keeps_scalars(field_type):
+                        values[key] = value
+                    else:
+                        values[key] = self._translate(value, transformer, field_type, by_metadata)
                 return _types.output_type_from_dict(unwrapped, values)
             if dict_value_type is _Unhandled:
                 raise _Unhandled
+            keeps = self._keeps_scalars(dict_value_type)
             if keep_keys and by_metadata:
-                return {k: self._translate(v, transformer, dict_value_type, by_metadata) for k, v in output.items()}
-            return {transformer(k): self._translate(v, transformer, dict_value_type, by_metadata) for k, v in output.items()}
+                return {k: v if keeps and type(v) in _KEPT_SCALARS else self._translate(v, transformer, dict_value_type,
+                                                                                         by_metadata)
+                        for k, v in output.items()}
+            return {transformer(k): v if keeps and type(v) in _KEPT_SCALARS else self._translate(
+                        v, transformer, dict_value_type, by_metadata)
+                    for k, v in output.items()}
         if isinstance(output, list):
             if element_type is _Unhandled:
                 raise _Unhandled
-            return [self._translate(v, transformer, element_type, by_metadata) for v in output]
+            keeps = self._keeps_scalars(element_type)
+            return [v if keeps and type(v) in _KEPT_SCALARS else self._translate(v, transformer, element_type, by_metadata)
+                    for v in output]
         if is_enum and isinstance(output, (int, float, str)):
             return unwrapped(output)
         if is_int and isinstance(output, float):

@@ -291,3 +291,20 @@ def test_numbers_in_plain_inputs_are_recorded_as_the_struct_would_carry_them():
     decoded = fastpath._monitor_decode_map({"big": 2**60 + 1, "half": 0.5, "two": 2.0}, "", paths)
     assert decoded == {"big": int(float(2**60 + 1)), "half": 0.5, "two": 2}
     assert type(decoded["two"]) is int
+
+
+def test_property_get_and_set_agree_with_the_sdk_for_input_types_output_types_and_resources():
+    fast = fastpath.FastPath()
+    metadata_args = k8s.meta.v1.ObjectMetaArgs(name="web", labels={"a": "b"})
+    metadata = k8s.meta.v1.outputs.ObjectMeta(name="web", namespace="demo")
+    for obj, name in ((metadata_args, "name"), (metadata_args, "labels"), (metadata_args, "namespace"),
+                      (metadata, "name"), (metadata, "namespace"), (metadata, "uid")):
+        assert fast.get(obj, name) == pulumi.get(obj, name), (type(obj).__name__, name)
+    for set_with in (fast.set, pulumi.set):
+        args = k8s.meta.v1.ObjectMetaArgs(name="web")
+        set_with(args, "namespace", "demo")
+        assert pulumi.get(args, "namespace") == "demo"
+    with pytest.raises(TypeError, match="Missing name"):
+        fast.get(metadata_args, "")
+    with pytest.raises(AssertionError, match="get can only be used"):
+        fast.get(object(), "name")
