@@ -184,16 +184,35 @@ def _known(value: Any) -> Output:
 
 
 def _child_urn(parent: Output, type_: str, name: str) -> Output:
-    async def data() -> _OutputData:
-        parent_data = await parent._data
-        if not parent_data.is_known:
-            return _OutputData(resources=parent_data.resources, value=None, is_known=False,
-                               is_secret=parent_data.is_secret)
-        urn = parent_data.value
-        return _OutputData(resources=parent_data.resources, value=urn[0:urn.rfind("::")] + "$" + type_ + "::" + name,
-                           is_known=True, is_secret=parent_data.is_secret)
+    """The URN of child `name` of type `type_` under the resource whose URN `parent` resolves to: computed
+    when the parent's URN settles (a done callback, not a task per URN)."""
+    data = asyncio.get_event_loop().create_future()
 
-    return Output._from_data(data())
+    def settle(parent_data: asyncio.Future) -> None:
+        if data.done():
+            return
+        if parent_data.cancelled():
+            data.cancel()
+            return
+        error = parent_data.exception()
+        if error is not None:
+            data.set_exception(error)
+            return
+        settled = parent_data.result()
+        if not settled.is_known:
+            data.set_result(_OutputData(resources=settled.resources, value=None, is_known=False,
+                                        is_secret=settled.is_secret))
+            return
+        urn = settled.value
+        data.set_result(_OutputData(resources=settled.resources, value=urn[0:urn.rfind("::")] + "$" + type_ + "::" + name,
+                                    is_known=True, is_secret=settled.is_secret))
+
+    source = parent._data
+    if source.done():
+        settle(source)
+    else:
+        source.add_done_callback(settle)
+    return Output._from_data(data)
 
 
 def _is_plain_str(value: Any) -> bool:
