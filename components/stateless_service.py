@@ -172,10 +172,9 @@ class StatelessServiceArgs(WorkloadArgs):
 
 
 def dns_name(service: k8s.core.v1.Service) -> pulumi.Output[str]:
-    """`<service>.<namespace>.svc.cluster.local`, resolved from the Service (so users depend on it)."""
-    return pulumi.Output.all(service.metadata.name, service.metadata.namespace).apply(
-        lambda parts: f"{parts[0]}.{parts[1]}.svc.cluster.local"
-    )
+    """`<service>.<namespace>.svc.cluster.local`, resolved from the Service (so users depend on it). One apply
+    on the metadata: `Output.all` of its two fields would cost six Outputs for the same value."""
+    return service.metadata.apply(lambda metadata: f"{metadata.name}.{metadata.namespace}.svc.cluster.local")
 
 
 def _load_balancer_address(status) -> str:

@@ -178,9 +178,13 @@ def _has_unknown(value: Any, seen: set[int]) -> bool:
 
 
 def _known(value: Any) -> Output:
+    """An Output of a known value, as Output.from_input makes it, but not tracked: the SDK tracks an Output
+    only until its data settles, and this one is settled from the start."""
     data = asyncio.get_event_loop().create_future()
     data.set_result(_OutputData(resources=set(), value=value, is_known=True, is_secret=False))
-    return Output._from_data(data)
+    output = object.__new__(Output)
+    output._data = data
+    return output
 
 
 def _child_urn(parent: Output, type_: str, name: str) -> Output:
@@ -243,6 +247,7 @@ class FastPath:
         self._translate_plans: dict[Any, tuple] = {}
         self._scalar_passthrough: dict[Any, bool] = {}
         self._input_types: dict[type, dict | None] = {}
+        self._resolving_free_of_unknowns = False
         self.original_resource_types = _types.resource_types
         self.original_resource_pulumi_to_py_names = _types.resource_pulumi_to_py_names
         self._resource_types: dict[type, dict] = {}
@@ -255,7 +260,7 @@ class FastPath:
             (runtime_resource, "create_urn", self.create_urn),
             (runtime_resource, "collapse_alias_to_urn", self.collapse_alias_to_urn),
             (pulumi_resource, "collapse_alias_to_urn", self.collapse_alias_to_urn),
-            (rpc, "transfer_properties", transfer_properties),
+            (rpc, "transfer_properties", self.transfer_properties),
             (rpc, "serialize_property", self.serialize_property),
             (rpc, "translate_output_properties", self.translate_output_properties),
             (rpc, "deserialize_properties", self.deserialize_properties),
@@ -592,7 +597,18 @@ class FastPath:
             def translate_to_pass(prop: str) -> str:
                 return prop
 
-        for key, value in self.deserialize_properties(outputs, keep_unknowns).items():
+        # Values decoded here from plain data cannot hold an Unknown (an unknown marker goes to the SDK's
+        # decoding): their Outputs need no search for one (fastpath._resolve_property).
+        free_of_unknowns = type(outputs) is PlainStruct
+        output_values = None
+        if free_of_unknowns:
+            try:
+                output_values = _decode_map(outputs.value, top_level=True)
+            except _Unhandled:
+                free_of_unknowns = False
+        if output_values is None:
+            output_values = self.deserialize_properties(outputs, keep_unknowns)
+        for key, value in output_values.items():
             translated_key = translate(key)
             all_properties[translated_key] = self.translate_output_properties(
                 value, translate_to_pass, types.get(key), transform_using_type_metadata,
@@ -603,15 +619,51 @@ class FastPath:
             for key in serialized_props.raw:
                 translated_key = translate(key)
                 if translated_key not in all_properties:
+                    try:
+                        value = _decode(serialized_props.raw[key])
+                    except _Unhandled:
+                        value = _deserialize_plain_value(serialized_props.raw[key])
+                        free_of_unknowns = False
                     all_properties[translated_key] = self.translate_output_properties(
-                        _deserialize_plain_value(serialized_props.raw[key]),
+                        value,
                         translate_to_pass,
                         types.get(key),
                         transform_using_type_metadata,
                         path=rpc._Path(translated_key, resource=f"{res._name}"),
                         return_none_on_dict_type_mismatch=True,
                     )
-        rpc.resolve_properties(resolvers, all_properties, translated_deps, custom, resolve_missing_as_unknown)
+        self._resolving_free_of_unknowns = free_of_unknowns
+        try:
+            rpc.resolve_properties(resolvers, all_properties, translated_deps, custom, resolve_missing_as_unknown)
+        finally:
+            self._resolving_free_of_unknowns = False
+
+    # Property Outputs ------------------------------------------------------------------------------------
+
+    def transfer_properties(self, res: pulumi.Resource, props: Any, custom: bool) -> dict:
+        """`rpc.transfer_properties`: each property an Output whose data one future carries."""
+        loop = asyncio.get_event_loop()
+        resolvers = {}
+        for name in props:
+            if name == "urn" or (name == "id" and custom):
+                continue  # the SDK resolves these itself
+            data = loop.create_future()
+            resolvers[name] = functools.partial(self._resolve_property, res, data)
+            res.__dict__[name] = Output._from_data(data)
+        return resolvers
+
+    def _resolve_property(self, resource, data, value, is_known, is_secret, deps, failed) -> None:
+        resources = set(deps) if deps else set()
+        resources.add(resource)
+        if failed is not None:
+            data.set_exception(failed)
+        elif is_known and self._resolving_free_of_unknowns:
+            # What _OutputData(...) makes, without its search of the value for an Unknown (there is none).
+            settled = object.__new__(_OutputData)
+            settled.resources, settled.value, settled.is_known, settled.is_secret = resources, value, True, is_secret
+            data.set_result(settled)
+        else:
+            data.set_result(_OutputData(resources=resources, value=value, is_known=is_known, is_secret=is_secret))
 
     # Outputs ---------------------------------------------------------------------------------------------
 
@@ -745,28 +797,6 @@ def _constant_type(typ: Any, key: str) -> Any:
 
 
 # Property Outputs ---------------------------------------------------------------------------------------
-
-
-def transfer_properties(res: pulumi.Resource, props: Any, custom: bool) -> dict:
-    """`rpc.transfer_properties`: each property an Output whose data one future carries."""
-    loop = asyncio.get_event_loop()
-    resolvers = {}
-    for name in props:
-        if name == "urn" or (name == "id" and custom):
-            continue  # the SDK resolves these itself
-        data = loop.create_future()
-        resolvers[name] = functools.partial(_resolve_property, res, data)
-        res.__dict__[name] = Output._from_data(data)
-    return resolvers
-
-
-def _resolve_property(resource, data, value, is_known, is_secret, deps, failed) -> None:
-    resources = set(deps) if deps else set()
-    resources.add(resource)
-    if failed is not None:
-        data.set_exception(failed)
-    else:
-        data.set_result(_OutputData(resources=resources, value=value, is_known=is_known, is_secret=is_secret))
 
 
 # Plain responses ----------------------------------------------------------------------------------------

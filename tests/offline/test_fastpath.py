@@ -115,12 +115,12 @@ class ShadowFastPath(fastpath.FastPath):
         self._check("translate_output_properties", fast, sdk, (typ, output))
         return fast
 
-    def deserialize_properties(self, props_struct, keep_unknowns=None, keep_internal=True):
-        fast = super().deserialize_properties(props_struct, keep_unknowns, keep_internal)
-        if type(props_struct) is fastpath.PlainStruct:
-            sdk = self.original_deserialize_properties(props_struct.to_struct(), keep_unknowns, keep_internal)
-            self._check("deserialize_properties", fast, sdk, props_struct.value)
-        return fast
+    def resolve_outputs(self, res, serialized_props, outputs, *args, **kwargs):
+        if type(outputs) is fastpath.PlainStruct:
+            fast = super().deserialize_properties(outputs, True)
+            sdk = self.original_deserialize_properties(outputs.to_struct(), True)
+            self._check("deserialize_properties", fast, sdk, outputs.value)
+        return super().resolve_outputs(res, serialized_props, outputs, *args, **kwargs)
 
     async def serialize_properties(self, inputs, property_deps, *args, **kwargs):
         fast = await super().serialize_properties(inputs, property_deps, *args, **kwargs)
