@@ -33,7 +33,7 @@ from pulumi.runtime import stack as runtime_stack
 from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.stack import run_in_stack
 
-from .fastpath import FastPath, PlainProps, PlainRegisterResponse
+from .fastpath import FastPath, PlainProps, PlainRegisterResponse, for_installed_sdk
 from .mocks import OfflineMocks
 from .stack_config import StackConfig, load_stack_config
 
@@ -379,8 +379,9 @@ def run(
     values; structured values are passed as JSON like the CLI does. Exceptions raised by the program
     propagate unchanged. `collect_garbage=False` (for one-shot processes such as the CLI) leaves the run's
     heap out of later garbage collections instead of scanning it once more when the run ends.
-    `fast_path=False` runs the SDK's own per-resource internals instead of fastpath.py's equivalents (a
-    FastPath instance is used as given, for tests that check it).
+    `fast_path=False` runs the SDK's own per-resource internals instead of fastpath.py's equivalents, as does
+    a pulumi version the fast path was not checked against (fastpath.CHECKED_SDK_VERSIONS); a FastPath
+    instance is used as given, for tests that check it.
     """
     stack_config = config if isinstance(config, StackConfig) else _config_from_mapping(project, stack, config)
     recording = Recording(
@@ -389,7 +390,8 @@ def run(
         config={k: v for k, v in stack_config.values.items() if k not in stack_config.secret_keys},
     )
     mocks = OfflineMocks(seed=seed)
-    monitor = RecordingMonitor(mocks, recording, plain_responses=bool(fast_path))
+    installed = fast_path if isinstance(fast_path, FastPath) else for_installed_sdk() if fast_path else None
+    monitor = RecordingMonitor(mocks, recording, plain_responses=installed is not None)
     # OFFLINE_THREADS=1 keeps the SDK's thread pool, to compare against.
     loop = asyncio.new_event_loop() if os.environ.get("OFFLINE_THREADS") else _InlineLoop()
     asyncio.set_event_loop(loop)
@@ -408,7 +410,6 @@ def run(
     thresholds = gc.get_threshold()
     gc.set_threshold(thresholds[0], 1_000_000, 1_000_000)
     try:
-        installed = fast_path if isinstance(fast_path, FastPath) else FastPath() if fast_path else None
         with _fast_runtime(installed):
             loop.run_until_complete(run_in_stack(body))
     finally:

@@ -29,6 +29,10 @@ function, so behaviour and error messages stay the SDK's:
 
 `tests/offline/test_fastpath.py` checks each replacement against the SDK's function, and
 `tests/offline/test_baseline.py` checks a whole stack against Pulumi's stock mock monitor.
+
+The replacements follow the SDK's internals of the versions in CHECKED_SDK_VERSIONS. With any other pulumi
+version the engine runs the SDK's own internals (correct, slower) and warns; to move the pin, add the new
+version here and let test_fastpath.py check it.
 """
 
 from __future__ import annotations
@@ -37,9 +41,11 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import importlib.metadata
 import inspect
 import logging
 import typing
+import warnings
 from collections import abc
 from enum import Enum
 from typing import Any, get_args, get_origin
@@ -55,6 +61,8 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.proto import resource_pb2
 
+CHECKED_SDK_VERSIONS = ("3.272.0",)
+
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 # Values translate_output_properties returns as they are unless their type is an enum (floats may become ints).
 _KEPT_SCALARS = frozenset({str, int, bool, type(None)})
@@ -62,6 +70,21 @@ _DICT_TYPES = (dict, typing.Dict, abc.Mapping, typing.Mapping)  # noqa: UP006 - 
 _SIG = rpc._special_sig_key
 _SECRET_SIG = rpc._special_secret_sig
 _RESOURCE_SIG = rpc._special_resource_sig
+
+
+def for_installed_sdk() -> FastPath | None:
+    """A FastPath if the installed pulumi SDK is one it was checked against; else None, with a warning."""
+    version = importlib.metadata.version("pulumi")
+    if version in CHECKED_SDK_VERSIONS:
+        return FastPath()
+    warnings.warn(
+        f"offline engine: the fast path was checked against pulumi {', '.join(CHECKED_SDK_VERSIONS)}, not {version};"
+        " running the SDK's own internals (correct, slower). To use it, add the version to"
+        " offline/fastpath.py CHECKED_SDK_VERSIONS and run tests/offline/test_fastpath.py.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return None
 
 
 class _Unhandled(Exception):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib.metadata
 import math
 
 import pulumi
@@ -21,7 +22,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from offline import fastpath
-from offline.engine import _decode_struct, run, run_stack
+from offline.engine import PROJECT_DIR, _decode_struct, run, run_stack
 
 STACKS = ("dev", "prod", "local")
 
@@ -308,3 +309,38 @@ def test_property_get_and_set_agree_with_the_sdk_for_input_types_output_types_an
         fast.get(metadata_args, "")
     with pytest.raises(AssertionError, match="get can only be used"):
         fast.get(object(), "name")
+
+
+# The SDK versions the fast path follows ------------------------------------------------------------------
+
+
+def test_the_pinned_and_installed_pulumi_is_a_version_the_fast_path_was_checked_against():
+    pinned = next(line.split("==")[1].strip() for line in (PROJECT_DIR / "requirements.txt").read_text().splitlines()
+                  if line.startswith("pulumi=="))
+    assert pinned in fastpath.CHECKED_SDK_VERSIONS
+    assert importlib.metadata.version("pulumi") == pinned
+
+
+def _sdk_functions_seen_by(fast_path) -> dict:
+    seen = {}
+
+    def program():
+        seen["serialize_properties"] = rpc.serialize_properties
+        k8s.core.v1.ConfigMap("cm", metadata={"name": "cm"}, data={"a": "b"})
+
+    recording = run(program, fast_path=fast_path)
+    assert recording.k8s("ConfigMap", "cm")["data"] == {"a": "b"}
+    return seen
+
+
+def test_the_engine_runs_the_fast_path_with_a_checked_sdk():
+    assert _sdk_functions_seen_by(True)["serialize_properties"] is not rpc.serialize_properties
+
+
+def test_with_an_sdk_the_fast_path_was_not_checked_against_the_engine_runs_the_sdks_own_internals_and_says_so(
+    monkeypatch,
+):
+    monkeypatch.setattr(fastpath, "CHECKED_SDK_VERSIONS", ("0.0.1",))
+    with pytest.warns(RuntimeWarning, match="checked against pulumi 0.0.1, not 3"):
+        seen = _sdk_functions_seen_by(True)
+    assert seen["serialize_properties"] is rpc.serialize_properties
