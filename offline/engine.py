@@ -243,21 +243,29 @@ def _no_stack_trace() -> source_pb2.StackTrace:
 
 
 @contextlib.contextmanager
-def _fast_runtime(fast_path: FastPath | None):
+def _fast_runtime(fast_path: FastPath | None, inline: bool):
     """Swap in the engine's linear-time settling, skip the per-resource stack trace, and install the fast
     path's equivalents of the SDK's per-resource internals (fastpath.py).
 
     The SDK walks and formats the Python stack (reading source lines) for every resource so the CLI can
-    point at the line that declared it; the offline monitor never reads it, so it is pure cost here.
+    point at the line that declared it; the offline monitor never reads it, so it is pure cost here. With
+    monitor calls run inline (_InlineLoop) they already run in the caller's context, so the SDK's wrapper that
+    carries the context over to a pool thread (a context copy and a tracing attach per call) is not needed.
     """
-    originals = (runtime_stack.wait_for_rpcs, runtime_resource._get_stack_trace)
+    originals = (runtime_stack.wait_for_rpcs, runtime_resource._get_stack_trace, runtime_resource.wrap_with_context)
     runtime_stack.wait_for_rpcs = _settle
     runtime_resource._get_stack_trace = _no_stack_trace
+    if inline:
+        runtime_resource.wrap_with_context = _same_callable
     try:
         with fast_path.installed() if fast_path else contextlib.nullcontext():
             yield
     finally:
-        runtime_stack.wait_for_rpcs, runtime_resource._get_stack_trace = originals
+        runtime_stack.wait_for_rpcs, runtime_resource._get_stack_trace, runtime_resource.wrap_with_context = originals
+
+
+def _same_callable(fn: Callable) -> Callable:
+    return fn
 
 
 class RecordingMonitor(runtime_mocks.MockMonitor):
@@ -410,7 +418,7 @@ def run(
     thresholds = gc.get_threshold()
     gc.set_threshold(thresholds[0], 1_000_000, 1_000_000)
     try:
-        with _fast_runtime(installed):
+        with _fast_runtime(installed, inline=isinstance(loop, _InlineLoop)):
             loop.run_until_complete(run_in_stack(body))
     finally:
         if not collect_garbage:

@@ -271,6 +271,7 @@ class FastPath:
         self._scalar_passthrough: dict[Any, bool] = {}
         self._input_types: dict[type, dict | None] = {}
         self._resolving_free_of_unknowns = False
+        self._input_getters: dict[type, list] = {}
         self.original_resource_types = _types.resource_types
         self.original_resource_pulumi_to_py_names = _types.resource_pulumi_to_py_names
         self._resource_types: dict[type, dict] = {}
@@ -426,6 +427,23 @@ class FastPath:
             self._input_types[cls] = types
             return types
 
+    def _input_type_to_dict(self, obj: Any) -> dict:
+        """`_types.input_type_to_dict` with each class's getters (and their deprecation bypass) found once."""
+        cls = type(obj)
+        try:
+            getters = self._input_getters[cls]
+        except KeyError:
+            getters = self._input_getters[cls] = [
+                (pulumi_name, prop.fget.__dict__.get(_types._PULUMI_DEPRECATED_CALLABLE) or prop.fget)
+                for _, pulumi_name, prop in _types._py_properties(cls)
+            ]
+        result = {}
+        for pulumi_name, getter in getters:
+            value = getter(obj)
+            if value is not None:
+                result[pulumi_name] = value
+        return result
+
     def _serialize_plan(self, typ: Any) -> tuple:
         """(list element type or _Unhandled, key translation, value type lookup, keys translated by the
         input_transformer) for a list or dict serialized with `typ`, as serialize_property derives them;
@@ -517,7 +535,7 @@ class FastPath:
             types = self._input_type_types(cls)
             if types is not None:
                 serialized = {}
-                for key, item in _types.input_type_to_dict(value).items():
+                for key, item in self._input_type_to_dict(value).items():
                     if type(item) not in _SCALARS:
                         item = await self.serialize_property(
                             item, deps, property_key, resource_obj, input_transformer, types.get(key),
@@ -672,7 +690,11 @@ class FastPath:
                 continue  # the SDK resolves these itself
             data = loop.create_future()
             resolvers[name] = functools.partial(self._resolve_property, res, data)
-            res.__dict__[name] = Output._from_data(data)
+            # Not tracked for wait_for_rpcs: the registration that settles it is (its RPC), and settles it
+            # (with the registration's error, if any) before that RPC ends.
+            output = object.__new__(Output)
+            output._data = data
+            res.__dict__[name] = output
         return resolvers
 
     def _resolve_property(self, resource, data, value, is_known, is_secret, deps, failed) -> None:
