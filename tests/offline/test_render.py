@@ -181,14 +181,19 @@ def test_renders_in_different_processes_write_byte_identical_manifests(tmp_path)
     import sys
 
     project = _project(tmp_path)
-    outs = []
-    for seed in ("1", "2"):
+    outs, renders = [], []
+    for seed in ("1", "2"):  # side by side: two processes, two cores
         out = tmp_path / f"out-{seed}"
         code = ("from pathlib import Path; from offline.render import render; "
                 f"render('dev', Path({str(out)!r}), project_dir=Path({str(project)!r}))")
-        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                       env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(Path(__file__).parents[2])})
+        renders.append(subprocess.Popen(
+            [sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(Path(__file__).parents[2])},
+        ))
         outs.append(out)
+    for process in renders:
+        _, errors = process.communicate(timeout=120)
+        assert process.returncode == 0, errors.decode()
     files = sorted(p.relative_to(outs[0]) for p in (outs[0] / "k8s").rglob("*.yaml"))
     assert files
     for relative in files:
