@@ -4,7 +4,7 @@ Writes, under OUT:
 - `k8s/<namespace>/<kind>-<name>.yaml`, one Kubernetes object per file (cluster-scoped in `k8s/_cluster/`),
   ready for `kubectl apply -f` (Secrets carry redaction markers instead of values);
 - `resources.json`, every other resource (Azure, random, Helm releases, providers) as
-  `{type, name, parent, provider, inputs}`;
+  `{type, name, parent, provider, inputs}`, in URN order;
 - `summary.md`, a readable account of the stack (see summary.py).
 - `gitops/stack.yaml`, the Pulumi Kubernetes Operator `Stack` that deploys it from git (see gitops.py).
 """
@@ -97,7 +97,10 @@ def render(
     per_app: Counter[str] = Counter()
     written: dict[Path, str] = {}
     manifests: list[dict] = []  # as written (redacted): the summary describes exactly what is on disk
-    for resource in recording.kubernetes_resources():
+    # In URN order, not registration order: that follows the scheduling of the engine's tasks, and the files
+    # should change only when the program asks for something else.
+    by_urn = sorted(recording.resources, key=lambda r: r.urn)
+    for resource in (r for r in by_urn if r.is_kubernetes_object):
         manifest = _ordered(redactor.manifest(resource.inputs, resource.secret_paths))
         relative = object_path(manifest)
         label = f"{manifest.get('kind')}/{(manifest.get('metadata') or {}).get('name')}"
@@ -117,7 +120,7 @@ def render(
     result.objects = len(written)
 
     others = []
-    for resource in recording.resources:
+    for resource in by_urn:
         if resource.is_kubernetes_object:
             continue
         others.append(

@@ -198,3 +198,19 @@ def test_renders_in_different_processes_write_byte_identical_manifests(tmp_path)
     assert files
     for relative in files:
         assert (outs[0] / relative).read_bytes() == (outs[1] / relative).read_bytes(), relative
+
+
+def test_the_files_do_not_depend_on_the_order_registrations_complete_in(tmp_path, monkeypatch):
+    # The SDK's own internals complete registrations in another order than the fast path does.
+    from offline import render as render_module
+
+    fast, sdk = tmp_path / "fast", tmp_path / "sdk"
+    render_module.render("dev", fast)
+    run_stack = render_module.run_stack
+    monkeypatch.setattr(render_module, "run_stack", lambda *args, **kwargs: run_stack(*args, fast_path=False, **kwargs))
+    render_module.render("dev", sdk)
+    files = sorted(p.relative_to(fast) for p in fast.rglob("*") if p.is_file())
+    assert len(files) > 100
+    assert files == sorted(p.relative_to(sdk) for p in sdk.rglob("*") if p.is_file())
+    for relative in files:
+        assert (fast / relative).read_bytes() == (sdk / relative).read_bytes(), relative
