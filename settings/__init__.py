@@ -32,8 +32,10 @@ class StackSettings:
 
     kubernetes_version: str = setting(
         "kubernetesVersion",
-        "Kubernetes minor version of the cluster; manifests are validated against its API schema.",
-        matching(r"1\.(2[5-9]|3[0-7])", 'a supported minor version from "1.25" to "1.37"'),
+        "Kubernetes minor version of the cluster; manifests are validated against its API schema. At least"
+        " 1.27: the workloads use topology-spread `matchLabelKeys` and the PDB `unhealthyPodEvictionPolicy`,"
+        " enabled by default from 1.27.",
+        matching(r"1\.(2[7-9]|3[0-7])", 'a supported minor version from "1.27" to "1.37"'),
         default="1.33",
     )
     data_protection: bool = setting(

@@ -171,6 +171,11 @@ ERRORS = [
         "upgradeChannel, userPool, zones",
     ),
     (
+        # Below 1.27 the workloads' matchLabelKeys and unhealthyPodEvictionPolicy are off by default.
+        {"kubernetesVersion": "1.26"},
+        f'{N}:kubernetesVersion: expected a supported minor version from "1.27" to "1.37", got "1.26"',
+    ),
+    (
         {"registry": {"cache": True}},
         f"{N}:registry.cache: unknown key; allowed keys: cacheImages, credentialSet, name, sku",
     ),
