@@ -222,7 +222,13 @@ async def _settle(await_all_outstanding_tasks: bool = True) -> None:
     while True:
         while rpc_manager.rpcs:
             await asyncio.sleep(0)
-            await rpc_manager.rpcs.pop()
+            try:
+                await rpc_manager.rpcs.pop()
+            except Exception as exn:
+                # As the SDK: the failed RPC's error, caused by the first unhandled one.
+                if rpc_manager.unhandled_exception is not None:
+                    raise exn from rpc_manager.unhandled_exception.with_traceback(rpc_manager.exception_traceback)
+                raise
         if rpc_manager.unhandled_exception is not None:
             raise rpc_manager.unhandled_exception.with_traceback(rpc_manager.exception_traceback)
         if await_all_outstanding_tasks:

@@ -18,6 +18,8 @@ function, so behaviour and error messages stay the SDK's:
   per scalar; type metadata looked up once per type.
 - `translate_output_properties`: the same, for the way back.
 - `pulumi.get`, `pulumi.set`: where an input or output type keeps its values, looked up once per class.
+- `RPCManager.do_rpc`: an RPC (a registration) runs in the task that wraps it, with a plain future standing
+  for it in the list the program's end waits on, instead of a second task.
 - `pulumi.log.debug`: nothing built for a debug message the mock engine's logger would drop.
 - `resource_types`, `resource_pulumi_to_py_names`: a class's annotations resolved once per run, not once
   per response.
@@ -59,7 +61,7 @@ from pulumi import log as pulumi_log
 from pulumi import resource as pulumi_resource
 from pulumi.output import Output, Unknown, _OutputData
 from pulumi.runtime import resource as runtime_resource
-from pulumi.runtime import rpc
+from pulumi.runtime import rpc, rpc_manager
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.proto import resource_pb2
 
@@ -199,6 +201,35 @@ def _has_unknown(value: Any, seen: set[int]) -> bool:
     return False
 
 
+# RPCs ----------------------------------------------------------------------------------------------------
+
+
+def _do_rpc_in_one_task(manager: rpc_manager.RPCManager, name: str, rpc_function):
+    """`RPCManager.do_rpc`. The SDK's wrapper starts the RPC as a task of its own, lists that task for
+    wait_for_rpcs and awaits it; this one awaits the RPC in place and lists a future that settles the same
+    way (same result, same exception, cancelled when it is), so wait_for_rpcs sees what it saw before."""
+
+    async def rpc_wrapper(*args, **kwargs):
+        pulumi_log.debug(f"beginning rpc {name}")
+        rpc_done = asyncio.get_running_loop().create_future()
+        manager.rpcs.append(rpc_done)
+        try:
+            result = await rpc_function(*args, **kwargs)
+        except Exception as exn:  # as the SDK wrapper: recorded, returned, raised when the program ends
+            rpc_done.set_exception(exn)
+            if manager.unhandled_exception is None:
+                manager.unhandled_exception = exn
+                manager.exception_traceback = exn.__traceback__
+            return None, exn
+        except BaseException:
+            rpc_done.cancel()
+            raise
+        rpc_done.set_result(result)
+        return result, None
+
+    return rpc_wrapper
+
+
 # URNs ----------------------------------------------------------------------------------------------------
 
 
@@ -301,6 +332,7 @@ class FastPath:
             (_types, "get", self.get),
             (pulumi, "set", self.set),
             (_types, "set", self.set),
+            (rpc_manager.RPCManager, "do_rpc", _do_rpc_in_one_task),
             (_types, "resource_types", self.resource_types),
             (_types, "resource_pulumi_to_py_names", self.resource_pulumi_to_py_names),
         ]
