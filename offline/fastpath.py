@@ -1,7 +1,7 @@
 """Faster equivalents of the Pulumi SDK's per-resource internals, for the offline engine only.
 
 Under mocks every registration answers at once, so what a program costs is the SDK's own per-resource
-bookkeeping: on a stack of StatelessServices, 17 tasks and 26 tracked Outputs per resource (3 and 4 with
+bookkeeping: on a stack of StatelessServices, 17 tasks and 26 tracked Outputs per resource (2 and 4 with
 these replacements), a coroutine and a chain of ABC checks per serialized value, type metadata recomputed for
 every nested value, and a protobuf round trip of every request and response. Each
 replacement here computes exactly what the SDK function computes for the values it handles, and hands
