@@ -7,7 +7,6 @@ the unknowns check are compared with the SDK on generated values.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import importlib.metadata
 import math
@@ -268,7 +267,6 @@ def _struct(value: dict) -> struct_pb2.Struct:
 
 @given(st.dictionaries(st.text(max_size=4), _secret_json, max_size=5))
 def test_a_plain_response_decodes_as_the_sdk_decodes_its_struct(properties):
-    asyncio.set_event_loop(asyncio.new_event_loop())
     decoder = fastpath.FastPath()
     plain = decoder.deserialize_properties(fastpath.PlainStruct(properties), True)
     assert _same(plain, rpc.deserialize_properties(_struct(properties), True))
