@@ -5,8 +5,9 @@ project's `__main__.py` for a named stack) with `pulumi.runtime` pointed at a re
 for every registration to settle, and returns a `Recording`: every resource with its type, name, parent,
 provider, options and inputs (integral numbers as ints, secret inputs unwrapped but remembered).
 
-Each run starts from fresh runtime state (settings, config, root stack, event loop), so many programs can
-run in one process.
+Each run starts from fresh runtime state (settings, outstanding outputs, config, root stack, event loop), so
+many programs can run in one process. For the length of a run the SDK's per-resource internals are swapped
+for the faster equivalents of fastpath.py (with a pulumi version they were checked against).
 """
 
 from __future__ import annotations
