@@ -127,3 +127,15 @@ def test_a_hard_zone_spread_on_aks_without_zones_is_refused():
         run(load_settings, config={"availability": {"zoneSpread": "hard"}})
     assert str(error.value).startswith('aks-microservices:availability.zoneSpread: expected "soft" when '
                                        "cluster.zones is empty")
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_homics_gateway_keeps_each_client_on_the_pod_that_holds_its_login(stack):
+    # Its logins live in the pod's memory: with two gateway pods (prod) a client must not hop between them.
+    assert run_stack(stack).k8s("Service", "gateway", "homics")["spec"]["sessionAffinity"] == "ClientIP"
+
+
+def test_the_homics_gateway_behind_an_ingress_uses_cookie_affinity():
+    recording = run_stack("dev", overrides={"apps": {"homics": {"gatewayExposure": "Ingress"}}})
+    annotations = recording.k8s("Ingress", "gateway", "homics")["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/affinity"] == "cookie"
