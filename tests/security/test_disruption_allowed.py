@@ -182,3 +182,36 @@ def test_prod_runs_the_mysql_operators_servers_and_routers_at_two_or_more():
     # The operator's StatefulSet and router Deployment are not rendered: their counts are the InnoDBCluster's.
     spec = run_stack("prod").k8s("InnoDBCluster", "todo-mysql", "todo")["spec"]
     assert spec["instances"] >= 2 and spec["router"]["instances"] >= 2
+
+
+def test_prod_fits_each_zones_share_at_the_pools_maximum_and_everything_in_two_zones():
+    # A hard spread (maxSkew 1) puts at most ceil(pods / zones) pods of a tier in one zone; the worst case puts
+    # every single-pod store in the same zone. The autoscaler spreads the user pool's maximum over the zones.
+    import math
+
+    from offline.capacity import Amount, aks_pools, check_capacity, workload_demands
+
+    recording = run_stack("prod")
+    [pool] = recording.of_type("azure-native:containerservice:AgentPool")
+    zones = len(pool.inputs["availabilityZones"])
+    [user] = [p for p in aks_pools(recording.resources) if p.usable]
+    assert zones == 3 and user.max_nodes == 9
+    demands, _ = workload_demands(recording.k8s_objects())
+    per_zone_nodes = user.max_nodes // zones
+    zone_share = sum((d.per_pod * math.ceil(d.pods / zones) for d in demands), Amount())
+    assert zone_share.fits_in(user.per_node * per_zone_nodes), (zone_share, user)
+    # A zone lost: every pod at its maximum fits the other zones' nodes.
+    assert check_capacity(recording).requests.fits_in(user.per_node * (per_zone_nodes * (zones - 1)))
+
+
+def test_prod_keeps_the_strict_availability_settings_and_dev_the_cheap_ones():
+    import yaml
+
+    from offline.engine import PROJECT_DIR
+
+    def availability(stack: str) -> dict:
+        config = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
+        return config["aks-microservices:availability"]
+
+    assert availability("prod") == {"zoneSpread": "hard", "allowSingleReplicaTiers": False}
+    assert availability("dev") == {"zoneSpread": "soft", "allowSingleReplicaTiers": True}
