@@ -356,7 +356,7 @@ class WorkloadArgs:
             c.check_type(owner, f"env_from_secrets[{name!r}]", ref, EnvFromSecret)
             if name in self.env:
                 c.fail(owner, "env_from_secrets", "names not already set in env", name)
-        check_connections(owner, "connects_to", self.connects_to)
+        check_connections(owner, "connects_to", self.connects_to, client=self.workload_name)
         for connection in self.connects_to:
             for name in connection.env:
                 if name in self.env or name in self.env_from_secrets:
@@ -405,6 +405,11 @@ class WorkloadArgs:
                    "an ExecProbe (or probes_disabled_reason) for a container without a port", None)
 
     # Derived values, used by the builder and the components.
+
+    @property
+    def workload_name(self) -> str | None:
+        """The workload's name, as messages give it (subclasses know it)."""
+        return self.container_name
 
     @property
     def instance_label(self) -> str:
