@@ -270,8 +270,8 @@ def test_a_client_that_finds_the_primary_itself_may_write_through_a_read_endpoin
                        pod_labels={"component": "mysqld"}, read_only="secondaries are super_read_only",
                        write_endpoint=Endpoint(host="todo-mysql", port=3306, namespace="todo",
                                                workload="todo-mysql-router", pod_labels={"component": "router"}))
-    with pytest.raises(InvalidArgsError, match="WorkloadTraffic.connects_to: todo-db-init writes through "
-                       "todo-mysql-instances:3306.*write endpoint todo-mysql:3306"):
+    with pytest.raises(InvalidArgsError, match=r"WorkloadTraffic\.connects_to: todo-db-init writes through "
+                       r"todo-mysql-instances:3306.*write endpoint todo-mysql:3306"):
         WorkloadTraffic(workload="todo-db-init", namespace="todo", pod_labels={"a": "b"},
                         connects_to=(Connection(to=members),))
     WorkloadTraffic(workload="router", namespace="todo", pod_labels={"a": "b"},
