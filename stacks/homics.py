@@ -23,6 +23,7 @@ from components import (
     HttpProbe,
     IngressPath,
     IngressRule,
+    JvmHeap,
     PerReplicaStorage,
     Resources,
     SecurityOptOut,
@@ -45,6 +46,13 @@ NAMESPACE = "homics"
 # before liveness takes over, so a slow JVM start is not killed.
 JVM_RESOURCES = Resources(cpu_request="250m", memory_request="512Mi", cpu_limit="1000m", memory_limit="768Mi")
 JVM_STARTUP = TcpProbe(period_seconds=5, failure_threshold=60)
+# The images run JVMs that do not read cgroup v2 limits (gateway, monolith, stats, stock and user-activity are
+# `FROM openjdk:8u222-jre` with `CMD ["java", "-jar", ...]`, homics/handson docker/*/Dockerfile; H2 is
+# oscarfonts/h2 on openjdk with `CMD java -cp ...`): each gets its heap bound from its memory limit.
+JVM_HEAP = JvmHeap()
+# apache/kafka runs on eclipse-temurin:21 (apache/kafka docker/jvm/Dockerfile), which reads cgroup v2, but its
+# kafka-server-start.sh sets `-Xmx1G -Xms1G` unless KAFKA_HEAP_OPTS is set: as much as the whole limit.
+KAFKA_HEAP = JvmHeap(percent=50, env_var="KAFKA_HEAP_OPTS")
 # Spring Boot's embedded Tomcat unpacks into java.io.tmpdir: the only path the services write.
 JVM_WRITABLE = ("/tmp",)
 
@@ -196,6 +204,7 @@ def _java_service(
             port_name="http",
             replicas=replicas,
             resources=JVM_RESOURCES,
+            jvm=JVM_HEAP,
             readiness_probe=readiness,
             startup_probe=JVM_STARTUP,
             writable_paths=JVM_WRITABLE,
@@ -228,6 +237,7 @@ def _database(scope: AppScope, homics: HomicsSettings) -> StatefulStore:
                 storage_class=scope.platform.per_replica_storage_class,
             ),
             resources=JVM_RESOURCES,
+            jvm=JVM_HEAP,
             startup_probe=JVM_STARTUP,
             writable_paths=JVM_WRITABLE,
         ),
@@ -256,8 +266,9 @@ def _kafka(scope: AppScope, homics: HomicsSettings) -> StatefulStore:
                 mount_path=KAFKA_MOUNT,
                 storage_class=scope.platform.per_replica_storage_class,
             ),
-            # The broker heap is capped below so it fits the 1Gi limit with the JVM's own overhead.
+            # The broker heap is half the limit: the JVM's own overhead and the page cache share the rest.
             resources=Resources(cpu_request="250m", memory_request="768Mi", cpu_limit="1000m", memory_limit="1Gi"),
+            jvm=KAFKA_HEAP,
             startup_probe=JVM_STARTUP,
             run_as_user=KAFKA_UID,
             run_as_group=KAFKA_UID,
@@ -288,5 +299,4 @@ def _kafka_env() -> dict[str, str]:
         "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": "1",
         # The apps never create their topics (IMPACT_STOCK, ACKNOWLEDGE_STOCK, STATS): the broker does.
         "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "true",
-        "KAFKA_HEAP_OPTS": "-Xms512m -Xmx512m",
     }

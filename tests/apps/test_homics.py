@@ -359,3 +359,47 @@ def test_a_bad_homics_setting_is_one_line_naming_the_key(settings, message):
         run(load_settings, config={"apps": {"homics": settings}})
     assert str(error.value).startswith(message)
     assert "\n" not in str(error.value)
+
+
+# JVM heaps ---------------------------------------------------------------------------------------------------
+
+MIB = 1024 * 1024
+# Every JVM of the app and the variable its heap bound must be in: the Spring Boot images and H2 run `java`
+# directly (homics/handson docker/*/Dockerfile: `CMD ["java", "-jar", ...]`; oscarfonts/h2: `CMD java -cp ...`),
+# which reads JAVA_TOOL_OPTIONS itself; Kafka's start script puts KAFKA_HEAP_OPTS (else -Xmx1G) on the command line.
+JVMS = {**{name: "JAVA_TOOL_OPTIONS" for name in JAVA_SERVICES}, "homics-db": "JAVA_TOOL_OPTIONS",
+        "kafka": "KAFKA_HEAP_OPTS"}
+
+
+def _bytes(quantity: str) -> int:
+    units = {"Ki": 1024, "Mi": MIB, "Gi": 1024 * MIB}
+    return int(quantity[:-2]) * units[quantity[-2:]]
+
+
+@pytest.mark.parametrize(("workload", "variable"), JVMS.items())
+def test_each_jvms_heap_bound_is_below_its_memory_limit_with_room_for_the_rest_of_the_jvm(dev, workload, variable):
+    kind = "Deployment" if workload.endswith("-deployment") else "StatefulSet"
+    container = _container(dev.k8s(kind, workload, "homics"))
+    env = {e["name"]: e.get("value") for e in container.get("env") or []}
+    options = env[variable].split()
+    heaps = [o for o in options if o.startswith("-Xmx")]
+    assert len(heaps) == 1, options
+    assert heaps[0].endswith("m")
+    heap = int(heaps[0][4:-1]) * MIB
+    limit = _bytes(container["resources"]["limits"]["memory"])
+    # Metaspace, thread stacks and code cache of a Spring Boot JVM take well over 150 MiB: at most 75%.
+    assert 0 < heap <= 0.75 * limit
+    assert limit - heap >= 150 * MIB
+
+
+def test_the_jvm_heap_bounds_follow_the_memory_limit(dev):
+    # Derived, not typed in: the services share one limit, so they get one bound; Kafka's larger limit a larger one.
+    def heap(kind, name):
+        env = {e["name"]: e.get("value") for e in _container(dev.k8s(kind, name, "homics")).get("env") or []}
+        return env.get("JAVA_TOOL_OPTIONS") or env.get("KAFKA_HEAP_OPTS")
+
+    limits = {name: _container(dev.k8s("Deployment", name, "homics"))["resources"]["limits"]["memory"]
+              for name in JAVA_SERVICES}
+    assert len(set(limits.values())) == 1
+    assert len({heap("Deployment", name) for name in JAVA_SERVICES}) == 1
+    assert heap("StatefulSet", "kafka") != heap("Deployment", "monolith-deployment")
