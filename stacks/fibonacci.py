@@ -113,6 +113,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
     scope = open_app(KEY, NAMESPACE, settings, platform)
     refs = _image_refs(app)
     ns = scope.namespace_name
+    host = settings.apps.ingress_host(KEY, app.ingress_host)  # apps.fibonacci.ingressHost, else fibonacci.<domain>
 
     # The password is set once, when Postgres initialises its data: keep it as long as the data (protected).
     password = settings.secrets.secret_input("fibonacciPostgresPassword")
@@ -298,7 +299,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
                 name="ingress-service",
                 class_name=platform.ingress_class,
                 controller_namespace=platform.ingress_controller_namespace,
-                host=app.ingress_host,
+                host=host,
                 annotations={
                     "nginx.ingress.kubernetes.io/use-regex": "true",
                     "nginx.ingress.kubernetes.io/rewrite-target": "/$1",
@@ -312,8 +313,8 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
         scope.opts(),
     )
 
-    if app.ingress_host:
-        url: pulumi.Input[str] = f"http://{app.ingress_host}/"
+    if host:
+        url: pulumi.Input[str] = f"http://{host}/"
     else:
         url = client.ingress.status.apply(_ingress_url)
     return scope.finish({

@@ -160,10 +160,11 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
     ]
 
     exposure = gateway_exposure(homics, platform)
+    host = settings.apps.ingress_host(APP, homics.gateway_host)  # apps.homics.gatewayHost, else homics.<domain>
     ingress = None
     if exposure == "Ingress":
         ingress = IngressRule(name="gateway", class_name=platform.ingress_class,
-                              controller_namespace=platform.ingress_controller_namespace, host=homics.gateway_host,
+                              controller_namespace=platform.ingress_controller_namespace, host=host,
                               paths=(IngressPath(path="/"),))
     gateway = _java_service(
         scope, "gateway", image=f"homics/gateway:{homics.gateway_version}", port=GATEWAY_PORT,
@@ -184,7 +185,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
     elif exposure == "NodePort":
         outputs["gatewayNodePort"] = gateway.service.spec.apply(lambda spec: spec.ports[0].node_port)
     else:
-        outputs["gatewayIngressHost"] = homics.gateway_host or "*"
+        outputs["gatewayIngressHost"] = host or "*"
     return scope.finish(outputs)
 
 

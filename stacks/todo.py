@@ -169,6 +169,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
     )
 
     web_type = platform.external_service_type if todo.web_service_type == "auto" else todo.web_service_type
+    host = settings.apps.ingress_host("todo", todo.host)  # apps.todo.host, else todo.<apps.domain>
     web = StatelessService(
         WEB,
         StatelessServiceArgs(
@@ -190,7 +191,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             # `http://todo-api`, baked into the image; POST /, /update and /delete write through it.
             connects_to=(Connection(to=api.endpoint, writes=True),),
             ingress=IngressRule(class_name=platform.ingress_class,
-                                controller_namespace=platform.ingress_controller_namespace, host=todo.host,
+                                controller_namespace=platform.ingress_controller_namespace, host=host,
                                 paths=(IngressPath(path="/"),))
             if todo.ingress
             else None,
@@ -206,9 +207,9 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
     if web_type == "NodePort":
         outputs["webNodePort"] = web.service.spec.apply(lambda spec: spec.ports[0].node_port)
     if todo.ingress:
-        outputs["webIngressHost"] = todo.host or "*"
+        outputs["webIngressHost"] = host or "*"
     if todo.gateway_api.enabled:
-        route = _http_route(scope, todo, web)
+        route = _http_route(scope, todo, web, host)
         outputs["webHttpRoute"] = route.id  # <namespace>/<name>
     return scope.finish(outputs)
 
@@ -433,7 +434,8 @@ def _database_job(
     )
 
 
-def _http_route(scope: AppScope, todo: TodoSettings, web: StatelessService) -> k8s.apiextensions.CustomResource:
+def _http_route(scope: AppScope, todo: TodoSettings, web: StatelessService,
+                host: str | None) -> k8s.apiextensions.CustomResource:
     """HTTPRoute `todo-web`: every path on the configured Gateway to Service todo-web:80."""
     parent = {"name": todo.gateway_api.gateway_name}
     if todo.gateway_api.gateway_namespace is not None:
@@ -447,8 +449,8 @@ def _http_route(scope: AppScope, todo: TodoSettings, web: StatelessService) -> k
             }
         ],
     }
-    if todo.host is not None:
-        spec["hostnames"] = [todo.host]
+    if host is not None:
+        spec["hostnames"] = [host]
     # The Gateway's data plane proxies to todo-web's pods from the Gateway's namespace (its pods' labels depend on
     # the Gateway API implementation, so the whole namespace is let in, on todo-web's port only).
     gateway_namespace = todo.gateway_api.gateway_namespace or scope.namespace_name
