@@ -7,9 +7,11 @@ path first; Exact before everything."""
 
 from __future__ import annotations
 
+import copy
 import json
 import textwrap
 
+import pulumi
 import pytest
 
 from offline.engine import PROJECT_DIR, run_stack
@@ -207,12 +209,45 @@ def test_an_apps_own_host_setting_wins_over_the_domain():
     assert _hosts(run_stack("dev", overrides={"apps": apps}))["todo"][1] == "tasks.example.org"
 
 
-def test_without_a_domain_the_seeds_host_less_ingresses_shadow_each_other():
-    # The seeds' wiring: To Do and Fibonacci both host-less on the one class; Fibonacci's regex takes "/".
-    apps = _apps("dev")
-    apps["domain"] = None
-    problems = shadowing(route_table(run_stack("dev", overrides={"apps": apps}).k8s_objects()))
+def test_the_stacks_ingresses_made_host_less_as_in_the_seeds_shadow_each_other(stack):
+    # The seeds' wiring: To Do and Fibonacci (and the HOMicS gateway) host-less on the one class.
+    host_less = []
+    for obj in stack.k8s_objects():
+        if obj["kind"] == "Ingress":
+            obj = copy.deepcopy(obj)
+            obj["spec"]["rules"][0].pop("host", None)
+        host_less.append(obj)
+    problems = shadowing(route_table(host_less))
     assert [p for p in problems if "Ingress fibonacci/ingress-service shadows Ingress todo/todo-web" in p]
+    assert [p for p in problems if "Ingress fibonacci/ingress-service shadows Ingress homics/gateway" in p]
+
+
+@pytest.mark.parametrize(("apps", "message"), [
+    ({},
+     "aks-microservices:apps.domain: todo and fibonacci share the Ingresses' any host (no host set) on one ingress "
+     "class, where one app's paths take the other's requests; set apps.domain or a host per app (apps.todo.host, "
+     "apps.fibonacci.ingressHost)"),
+    ({"homics": {"gatewayExposure": "Ingress"}},
+     "aks-microservices:apps.domain: todo and fibonacci and homics share the Ingresses' any host"),
+    ({"todo": {"host": "shop.example.com"}, "homics": {"gatewayExposure": "Ingress", "gatewayHost": "shop.example.com"}},
+     'aks-microservices:apps.domain: todo and homics share the Ingresses\' host "shop.example.com"'),
+])
+def test_pulumi_up_warns_when_two_apps_claim_one_host_before_registering_them(apps, message, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda text, *args, **kwargs: warnings.append(text))
+    run_stack("dev", overrides={"apps": apps}, seed=11)
+    assert len(warnings) == 1 and warnings[0].startswith(message), warnings
+
+
+def test_the_stacks_own_settings_claim_no_host_twice():
+    for name in ("dev", "prod", "local"):
+        raw = load_stack_config(PROJECT_DIR, name).values
+        assert json.loads(raw["aks-microservices:apps"])["domain"]
+    warned = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pulumi.log, "warn", lambda text, *args, **kwargs: warned.append(text))
+        run_stack("dev", seed=12)
+    assert warned == []
 
 
 def test_one_app_alone_may_keep_the_seeds_host_less_rules():
