@@ -66,7 +66,8 @@ JVM_WRITABLE = ("/tmp",)
 # (DataSourceInitializer sets it on the script populator, schema and data scripts alike) lets the start go
 # on: with orders the delete fails as a whole and each insert of an existing id fails, so the articles and
 # orders stay as they are; without orders the delete and inserts rewrite the same ten articles; an empty
-# database still gets them. The canonical environment form of the property drops its dashes.
+# database still gets them. The environment form of the property drops its dashes (Spring Boot's relaxed
+# binding of @ConfigurationProperties: https://github.com/spring-projects/spring-boot/wiki/Relaxed-Binding-2.0).
 MONOLITH_RESTART_SAFE = {"SPRING_DATASOURCE_CONTINUEONERROR": "true"}
 
 GATEWAY_PORT = 8080
