@@ -12,6 +12,12 @@ component turns each one into everything that follows from it, so an address is 
 - the env vars that carry the address (`env`: templates over `{host}`, `{port}`, `{namespace}`, `{fqdn}`);
 - an egress rule on the client's pods and an ingress rule on the endpoint's pods (network_policy.py);
 - the pod annotation `aks-microservices/connects-to` (`host:port`, comma-separated), drawn by the summary.
+
+Data flow is declared too. A replicated store whose replicas refuse writes offers a write endpoint (the
+primary) and a read endpoint (`read_only`: replicas answer, writes fail there, e.g. Redis `READONLY`, a MySQL
+secondary's `super_read_only`) naming its `write_endpoint`. Every connection says whether its client writes
+(`writes`, presumed True: a reader says so); a writer connected to a read endpoint is refused when the
+workload's args are built, naming the client, the endpoint and the write endpoint to use instead.
 """
 
 from __future__ import annotations
@@ -45,6 +51,11 @@ class Endpoint:
     pod_labels: Mapping[str, str]
     target_port: int | None = None
     protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
+    # A read endpoint of a replicated store: why writes fail there, and where writers connect instead.
+    read_only: str | None = None
+    write_endpoint: Endpoint | None = None
+    # How error messages name it (default: `host:port` when the host is a plain string).
+    label: str | None = None
 
     def __post_init__(self) -> None:
         owner = "Endpoint"
@@ -60,6 +71,27 @@ class Endpoint:
         if self.target_port is not None:
             c.check_port(owner, "target_port", self.target_port)
         c.check_one_of(owner, "protocol", self.protocol, PROTOCOLS)
+        if self.read_only is not None:
+            if not isinstance(self.read_only, str) or not self.read_only.strip():
+                c.fail(owner, "read_only", "None or a reason why writes fail through this endpoint", self.read_only)
+            c.check_type(owner, "write_endpoint", self.write_endpoint, Endpoint)
+            if self.write_endpoint.read_only is not None:
+                c.fail(owner, "write_endpoint", "an endpoint that accepts writes (read_only None)",
+                       self.write_endpoint.name)
+        elif self.write_endpoint is not None:
+            c.fail(owner, "write_endpoint", "None unless read_only is set (this endpoint accepts writes)",
+                   self.write_endpoint.name)
+        if self.label is not None:
+            c.check_str(owner, "label", self.label)
+
+    @property
+    def name(self) -> str:
+        """How messages name the endpoint: `label`, else `host:port`, else the serving workload."""
+        if self.label is not None:
+            return self.label
+        if isinstance(self.host, str):
+            return f"{self.host}:{self.port}"
+        return f"{self.workload}:{self.port}"
 
     @property
     def pod_port(self) -> int:
@@ -86,14 +118,21 @@ class Endpoint:
 class Connection:
     """The workload's pods dial `to`. `env` names the env vars that carry the address, each a template over
     `{host}`, `{port}`, `{namespace}` and `{fqdn}` (e.g. `{"MONGO_URL": "mongodb://{host}:{port}/dev"}`); leave
-    it empty when the image has the address baked in."""
+    it empty when the image has the address baked in. `writes`: whether the client sends writes through this
+    connection (presumed: a client that only reads says `writes=False`); `finds_primary`: the client discovers
+    the primary from the store's own metadata and sends writes only there (an InnoDBCluster's router and
+    operator), so it may dial a read endpoint although it writes."""
 
     to: Endpoint
     env: Mapping[str, str] = field(default_factory=dict)
+    writes: bool = True
+    finds_primary: bool = False
 
     def __post_init__(self) -> None:
         owner = "Connection"
         c.check_type(owner, "to", self.to, Endpoint)
+        c.check_bool(owner, "writes", self.writes)
+        c.check_bool(owner, "finds_primary", self.finds_primary)
         c.check_mapping(owner, "env", self.env)
         for name, template in self.env.items():
             c.check_pattern(owner, "env", name, c.C_IDENTIFIER,
@@ -116,15 +155,30 @@ def check_template(owner: str, field_name: str, template: object) -> None:
         c.fail(owner, field_name, expected, template)
 
 
-def check_connections(owner: str, field_name: str, connections: object) -> None:
+def check_connections(owner: str, field_name: str, connections: object, *, client: str | None = None) -> None:
+    """Each a Connection, each env var set once, no writer on a read endpoint (`client` names the workload)."""
     c.check_sequence(owner, field_name, connections)
     env_names: set[str] = set()
     for connection in connections:
         c.check_type(owner, field_name, connection, Connection)
+        check_data_flow(owner, field_name, connection, client=client)
         for name in connection.env:
             if name in env_names:
                 c.fail(owner, field_name, "each env var set by one connection", name)
             env_names.add(name)
+
+
+def check_data_flow(owner: str, field_name: str, connection: Connection, *, client: str | None = None) -> None:
+    """A client that writes must reach the store's write endpoint: on a read endpoint its writes would fail."""
+    target = connection.to
+    if target.read_only is None or not connection.writes or connection.finds_primary:
+        return
+    who = f"{client} writes" if client else "a writer"
+    raise c.InvalidArgsError(
+        f"{owner}.{field_name}: {who} through {target.name}, a read-only endpoint of {target.workload} "
+        f"({target.read_only}); connect writers to its write endpoint {target.write_endpoint.name}, "
+        "or declare writes=False if this connection only reads"
+    )
 
 
 def connection_env(connections: Sequence[Connection]) -> dict[str, pulumi.Input[str]]:

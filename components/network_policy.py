@@ -26,7 +26,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import _checks as c
-from .connections import PROTOCOLS, Connection
+from .connections import PROTOCOLS, Connection, check_data_flow
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 ANYWHERE = "0.0.0.0/0"
@@ -195,6 +195,7 @@ class WorkloadTraffic:
         selectors: dict[str, dict] = {}
         for connection in self.connects_to:
             c.check_type(owner, "connects_to", connection, Connection)
+            check_data_flow(owner, "connects_to", connection, client=self.workload)
             labels = selectors.setdefault(connection.to.workload, dict(connection.to.pod_labels))
             if labels != dict(connection.to.pod_labels):
                 c.fail(owner, "connects_to", f"one pod selector per target workload ({labels})",

@@ -14,6 +14,7 @@ Every pod and container default is declared here and applied by `pod_template`, 
   workload's NetworkPolicies (network_policy.py);
 - `imagePullPolicy: IfNotPresent`;
 - resources: requests 100m CPU / 128Mi, limits 500m CPU / 256Mi (`Resources`);
+- `jvm` (`JvmHeap`): a JVM's maximum heap, `-Xmx` = 60% of the memory limit, in `JAVA_TOOL_OPTIONS`;
 - probes: readiness and liveness `TcpProbe()` on the container port; a container without a port needs an
   `ExecProbe` (used for both when only one is given) or `probes_disabled_reason`; a startup probe running
   the liveness check every 5 s for up to 5 min, so slow starters are not killed by liveness;
@@ -162,6 +163,33 @@ class Resources:
 
 
 @dataclass(frozen=True, kw_only=True)
+class JvmHeap:
+    """The container runs a JVM: bound its heap from the container's memory limit, so it never sizes itself from
+    the node. `-Xmx` is `percent`% of `resources.memory_limit` (MiB, rounded down); the rest is left to what
+    the heap does not hold (metaspace, thread stacks, code cache, direct buffers, GC structures). JVMs before
+    JDK 15 (8u372 for 8) do not read cgroup v2 limits, so without a bound they take a quarter of the node's RAM.
+
+    The option goes into `env_var`, by default `JAVA_TOOL_OPTIONS`, which the JVM reads itself however it is
+    launched (a `java -jar` CMD included). A launcher that puts its own `-Xmx` on the command line overrides
+    it: name that launcher's variable instead (Kafka's `KAFKA_HEAP_OPTS`)."""
+
+    percent: int = 60
+    env_var: str = "JAVA_TOOL_OPTIONS"
+
+    def __post_init__(self) -> None:
+        c.check_int("JvmHeap", "percent", self.percent, lo=10, hi=90)
+        c.check_pattern("JvmHeap", "env_var", self.env_var, c.C_IDENTIFIER,
+                        "an env name that is a C identifier ([A-Za-z_][A-Za-z0-9_]*)", max_len=1024)
+
+    def max_heap_mib(self, memory_limit: str) -> int:
+        limit = c.check_quantity("JvmHeap", "memory_limit", memory_limit)
+        return int(limit * self.percent / 100 / (1024 * 1024))
+
+    def options(self, memory_limit: str) -> str:
+        return f"-Xmx{self.max_heap_mib(memory_limit)}m"
+
+
+@dataclass(frozen=True, kw_only=True)
 class EnvFromSecret:
     """An env var read from key `key` of Secret `secret_name` (`valueFrom.secretKeyRef`)."""
 
@@ -284,6 +312,7 @@ class WorkloadArgs:
     connects_to: Sequence[Connection] = ()
     zone_spread: Literal["soft", "hard"] = "soft"
     disruption_allowed: str | None = None
+    jvm: JvmHeap | None = None
 
     # Subclasses whose pods are always dialled (stores) require a port.
     _port_required: ClassVar[bool] = False
@@ -324,6 +353,15 @@ class WorkloadArgs:
             if getattr(self, name) is not None:
                 c.check_str_sequence(owner, name, getattr(self, name))
         c.check_type(owner, "resources", self.resources, Resources)
+        if self.jvm is not None:
+            c.check_type(owner, "jvm", self.jvm, JvmHeap)
+            taken = {*self.env, *self.env_from_secrets, *(n for conn in self.connects_to for n in conn.env)}
+            if self.jvm.env_var in taken:
+                c.fail(owner, "jvm.env_var", "an env var not set otherwise (the heap bound sets it)",
+                       self.jvm.env_var)
+            if self.jvm.max_heap_mib(self.resources.memory_limit) < 16:
+                c.fail(owner, "resources.memory_limit", f"room for a JVM heap of at least 16Mi at "
+                       f"{self.jvm.percent}%", self.resources.memory_limit)
         for name in ("run_as_user", "run_as_group"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**31:
@@ -376,7 +414,7 @@ class WorkloadArgs:
             c.check_type(owner, f"env_from_secrets[{name!r}]", ref, EnvFromSecret)
             if name in self.env:
                 c.fail(owner, "env_from_secrets", "names not already set in env", name)
-        check_connections(owner, "connects_to", self.connects_to)
+        check_connections(owner, "connects_to", self.connects_to, client=self.workload_name)
         for connection in self.connects_to:
             for name in connection.env:
                 if name in self.env or name in self.env_from_secrets:
@@ -425,6 +463,11 @@ class WorkloadArgs:
                    "an ExecProbe (or probes_disabled_reason) for a container without a port", None)
 
     # Derived values, used by the builder and the components.
+
+    @property
+    def workload_name(self) -> str | None:
+        """The workload's name, as messages give it (subclasses know it)."""
+        return self.container_name
 
     @property
     def instance_label(self) -> str:
@@ -515,6 +558,8 @@ def _probe(probe: Probe | None, default_port: int | None) -> k8s.core.v1.ProbeAr
 
 def _env(args: WorkloadArgs) -> list[k8s.core.v1.EnvVarArgs]:
     literals = {**args.env, **connection_env(args.connects_to)}
+    if args.jvm is not None:
+        literals[args.jvm.env_var] = args.jvm.options(args.resources.memory_limit)
     env = [k8s.core.v1.EnvVarArgs(name=name, value=value) for name, value in literals.items()]
     env += [
         k8s.core.v1.EnvVarArgs(

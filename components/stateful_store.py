@@ -99,7 +99,9 @@ class StatefulStoreArgs(WorkloadArgs):
     retained when the set is deleted or scaled down, a PDB (maxUnavailable 1) from 2 replicas.
     `protect` sets Pulumi `protect` on the StatefulSet and the shared claim. `peer_ports` are the ports its
     pods dial on each other (replication): allowed between its own pods, nothing else is. Clients reach it only
-    through their own declared connections to `endpoint` or `primary`."""
+    through their own declared connections to `endpoint` or `primary`. `single_writer`: pod 0 is the only pod
+    that accepts writes (the others replicate it and refuse writes); `endpoint` is then a read endpoint and
+    writers must connect to `primary` (connections.py refuses a writer on `endpoint`)."""
 
     statefulset_name: str
     headless_service_name: str
@@ -109,8 +111,13 @@ class StatefulStoreArgs(WorkloadArgs):
     replicas: int = 1
     protect: bool = False
     peer_ports: Sequence[int] = ()
+    single_writer: bool = False
 
     _port_required: ClassVar[bool] = True
+
+    @property
+    def workload_name(self) -> str | None:
+        return self.statefulset_name if isinstance(self.statefulset_name, str) else None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -130,12 +137,16 @@ class StatefulStoreArgs(WorkloadArgs):
             c.check_port(owner, "service_port", self.service_port)
         c.check_int(owner, "replicas", self.replicas, lo=0)
         c.check_bool(owner, "protect", self.protect)
+        c.check_bool(owner, "single_writer", self.single_writer)
         c.check_sequence(owner, "peer_ports", self.peer_ports)
         for port in self.peer_ports:
             c.check_port(owner, "peer_ports", port)
             if port not in self.container_ports():
                 c.fail(owner, "peer_ports", f"ports of the container ({self.container_ports()})", port)
         c.check_type(owner, "storage", self.storage, (PerReplicaStorage, SharedStorage))
+        if self.single_writer and self.service_name is None:
+            c.fail(owner, "service_name", "a client Service for the reads when single_writer is set",
+                   self.service_name)
         if isinstance(self.storage, SharedStorage) and self.replicas > 1 \
                 and self.storage.access_mode in SINGLE_NODE_MODES:
             c.fail(owner, "replicas", f"at most 1 with SharedStorage access_mode {self.storage.access_mode!r} "
@@ -158,6 +169,8 @@ class StatefulStore(pulumi.ComponentResource):
     port: int
     endpoint: Endpoint
     primary: Endpoint
+    read_endpoint: Endpoint
+    write_endpoint: Endpoint
 
     def __init__(self, name: str, args: StatefulStoreArgs, opts: pulumi.ResourceOptions | None = None):
         if not isinstance(args, StatefulStoreArgs):
@@ -266,12 +279,25 @@ class StatefulStore(pulumi.ComponentResource):
         self.host = dns_name(self.service or self.headless_service)
         pods = selector_labels(app, args.instance_label)
         client_service = self.service or self.headless_service
-        # What clients dial: the client Service (the headless one without it), or pod 0 by its stable name.
-        self.endpoint = Endpoint(host=client_service.metadata.name, port=self.port, target_port=args.port,
-                                 namespace=args.namespace, workload=app, pod_labels=pods)
-        # Policies cannot single out pod 0, so the primary endpoint admits its clients to the store's pods.
+        client_name = args.service_name or args.headless_service_name
+        # Pod 0 by its stable per-pod DNS name under the headless Service: the record follows the pod across
+        # restarts and rescheduling (same name, new address; publishNotReadyAddresses keeps it while it
+        # starts), and clients re-resolve it when they reconnect. Policies cannot single out pod 0, so the
+        # primary endpoint admits its clients to the store's pods.
         self.primary = Endpoint(host=pulumi.Output.concat(f"{app}-0.", self.headless_service.metadata.name),
-                                port=args.port, namespace=args.namespace, workload=app, pod_labels=pods)
+                                port=args.port, namespace=args.namespace, workload=app, pod_labels=pods,
+                                label=f"{app}-0.{args.headless_service_name}:{args.port} (pod 0, the primary)")
+        # What clients dial: the client Service (the headless one without it). With a single writer it
+        # balances over replicas that refuse writes: a read endpoint.
+        read_only = None
+        if args.single_writer:
+            read_only = "its Service balances over every pod and only pod 0 accepts writes"
+        self.endpoint = Endpoint(host=client_service.metadata.name, port=self.port, target_port=args.port,
+                                 namespace=args.namespace, workload=app, pod_labels=pods,
+                                 read_only=read_only, write_endpoint=self.primary if read_only else None,
+                                 label=f"{client_name}:{self.port}")
+        self.read_endpoint = self.endpoint
+        self.write_endpoint = self.primary if args.single_writer else self.endpoint
         self.network_policies = workload_network_policies(name, args, app_name=app, peer_ports=args.peer_ports,
                                                           opts=child)
         self.register_outputs({

@@ -160,6 +160,10 @@ class StatelessServiceArgs(WorkloadArgs):
                        self.ingress)
 
     @property
+    def workload_name(self) -> str | None:
+        return self.deployment_name if isinstance(self.deployment_name, str) else None
+
+    @property
     def effective_service_name(self) -> str | None:
         return None if self.service_type is None else self.service_name or self.deployment_name
 

@@ -5,7 +5,7 @@ Writes, under OUT:
   ready for `kubectl apply -f` (Secrets carry redaction markers instead of values);
 - `resources.json`, every other resource (Azure, random, Helm releases, providers) as
   `{type, name, parent, provider, inputs}`, in URN order;
-- `summary.md`, a readable account of the stack (see summary.py).
+- `summary.md`, a readable account of the stack (see summary.py), with the ingress route table (routes.py).
 - `gitops/stack.yaml`, the Pulumi Kubernetes Operator `Stack` that deploys it from git (see gitops.py).
 """
 
@@ -26,6 +26,7 @@ from . import gitops
 from .capacity import CapacityReport, check_capacity
 from .engine import PROJECT_DIR, RecordedResource, Recording, run_stack
 from .redact import REDACTED, Redactor
+from .routes import route_table, shadowing
 from .summary import PART_OF, render_summary
 from .validate import CLUSTER_SCOPED_KINDS, validate_object
 
@@ -118,6 +119,9 @@ def render(
         labels = (manifest.get("metadata") or {}).get("labels") or {}
         per_app[labels.get(PART_OF) or (manifest.get("metadata") or {}).get("namespace") or "_cluster"] += 1
     result.objects = len(written)
+    # What ingress-nginx would build from all of the stack's Ingresses: no app may take another's requests.
+    for problem in shadowing(route_table(manifests)):
+        result.errors.append(f"ingress routes: {problem}")
 
     others = []
     for resource in by_urn:

@@ -19,6 +19,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .routes import route_table, summary_lines
+
 CONNECTS_TO_ANNOTATION = "aks-microservices/connects-to"
 PART_OF = "app.kubernetes.io/part-of"
 OUTSIDE = "outside"
@@ -360,6 +362,9 @@ def render_summary(
             for w in stores:
                 lines.append(f"| {w.name} | {'; '.join(w.volumes)} |")
     lines += ["", *_disruption_allowed(workloads)]
+    routes = summary_lines(route_table(objects))
+    if routes:
+        lines += ["", *routes]
     lines += ["", "## Who talks to whom", "", *_mermaid(workloads, managed, edges)]
     counts = Counter(f"{o['apiVersion']}/{o['kind']}" for o in objects)
     counts.update(r["type"] for r in other_resources)

@@ -98,6 +98,34 @@ class StackSettings:
                         f"got {replicas}"
                     )
 
+    def ingress_host_conflicts(self) -> list[str]:
+        """Apps whose Ingresses claim one host: they share one ingress-nginx server, where each claims `/` (and
+        Fibonacci's regex paths take every request). One line per host naming the settings that fix it. The
+        render fails on such Ingresses (offline/routes.py models the full rules); `pulumi up` warns. Not an
+        error on load: the defaults alone (every app on, no domain, the seeds' host-less rules) stay loadable."""
+        apps = self.apps
+        claims: dict[str | None, list[tuple[str, str]]] = {}
+        for app, key, has_ingress, own in (
+            ("todo", "apps.todo.host", apps.todo.enabled and apps.todo.ingress, apps.todo.host),
+            ("fibonacci", "apps.fibonacci.ingressHost", apps.fibonacci.enabled, apps.fibonacci.ingress_host),
+            ("homics", "apps.homics.gatewayHost",
+             apps.homics.enabled and apps.homics.gateway_exposure == "Ingress", apps.homics.gateway_host),
+        ):
+            if has_ingress:
+                claims.setdefault(apps.ingress_host(app, own), []).append((app, key))
+        conflicts = []
+        for host, claimants in claims.items():
+            if len(claimants) < 2:
+                continue
+            names = " and ".join(app for app, _ in claimants)
+            shown = "any host (no host set)" if host is None else f'host "{host}"'
+            conflicts.append(
+                f"{NAMESPACE}:apps.domain: {names} share the Ingresses' {shown} on one ingress class, where one "
+                f"app's paths take the other's requests; set apps.domain or a host per app "
+                f"({', '.join(key for _, key in claimants)})"
+            )
+        return conflicts
+
 
 def _namespace_keys() -> dict[str, str]:
     """Every config key of our namespace, as the language host received it (unparsed strings)."""

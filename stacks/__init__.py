@@ -36,6 +36,9 @@ def images_used(settings: StackSettings) -> set[str]:
 
 
 def deploy_apps(settings: StackSettings, platform: Platform) -> dict[str, dict[str, pulumi.Input]]:
+    # `make render` fails on shadowed Ingresses; `pulumi up` says so before it registers them.
+    for conflict in settings.ingress_host_conflicts():
+        pulumi.log.warn(conflict)
     return {key: module.deploy(settings, platform) for key, module in enabled_apps(settings).items()}
 
 

@@ -1,7 +1,11 @@
 """Fibonacci calculator (seed 003): client, server and worker around Redis and Postgres, behind an nginx Ingress.
 
-Redis is one StatefulSet whose pod 0 is the write primary (the server and worker reach it as `REDIS_HOST2`,
-its stable per-pod DNS name) while `redis-service` spreads reads over every pod. All pods mount the one shared
+Redis is one StatefulSet whose pod 0 is the write primary (its stable per-pod DNS name under the headless
+Service) while `redis-service` spreads reads over every pod, most of them read-only replicas. Data flow is
+declared and checked (connections.py): the server reads through `REDIS_HOST` (redis-service) and writes
+through `REDIS_HOST2` (pod 0); the worker image (`complex/worker/index.js` of mosabami/fib-calculator) sends
+both its `BRPOP tasks` and its `HSET values` to `REDIS_HOST` and never reads `REDIS_HOST2`, so its
+`REDIS_HOST` is pod 0: on a replica the pop and the write would answer `READONLY`. All pods mount the one shared
 ReadWriteMany claim, but only pod 0 writes to it: pods 1..n replicate pod 0 with their persistence off, so the
 data a read returns is what pod 0 wrote. Postgres keeps the entered indexes; its password is a generated
 Secret that only the server and Postgres read (the worker gets Redis only).
@@ -114,6 +118,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
     scope = open_app(KEY, NAMESPACE, settings, platform)
     refs = _image_refs(app)
     ns = scope.namespace_name
+    host = settings.apps.ingress_host(KEY, app.ingress_host)  # apps.fibonacci.ingressHost, else fibonacci.<domain>
 
     # The password is set once, when Postgres initialises its data: keep it as long as the data (protected).
     password = settings.secrets.secret_input("fibonacciPostgresPassword")
@@ -165,6 +170,8 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             writable_paths=("/tmp",),
             # Replicas 1..n replicate pod 0 (`--replicaof`): the only traffic between Redis pods.
             peer_ports=(REDIS_PORT,),
+            # Pods 1..n run --replicaof (read-only): redis-service is a read endpoint, pod 0 the write one.
+            single_writer=True,
             protect=settings.data_protection,
         ),
         scope.opts(stateful=True),
@@ -209,10 +216,17 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
         scope.opts(stateful=True),
     )
 
-    # Reads spread over every Redis pod; writes go to pod 0 by its stable (fully qualified) name.
-    to_redis = (
-        Connection(to=redis.endpoint, env={"REDIS_HOST": "{host}", "REDIS_PORT": "{port}"}),
-        Connection(to=redis.primary, env={"REDIS_HOST2": "{fqdn}"}),
+    # The server (complex/server/index.js): `redisClient` on REDIS_HOST only reads (HGETALL values), while
+    # `redisPublisher` on REDIS_HOST2 does every write (HSET, LPUSH tasks) and its HGET.
+    server_to_redis = (
+        Connection(to=redis.read_endpoint, env={"REDIS_HOST": "{host}", "REDIS_PORT": "{port}"}, writes=False),
+        Connection(to=redis.write_endpoint, env={"REDIS_HOST2": "{fqdn}"}, writes=True),
+    )
+    # The worker (complex/worker/index.js) pops and writes through REDIS_HOST: pod 0, by its stable name
+    # (REDIS_HOST2 as in the seed, although this image never reads it).
+    worker_to_redis = (
+        Connection(to=redis.write_endpoint, env={"REDIS_HOST": "{fqdn}", "REDIS_HOST2": "{fqdn}",
+                                                 "REDIS_PORT": "{port}"}, writes=True),
     )
 
     server = StatelessService(
@@ -233,8 +247,9 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             disruption_allowed=scope.single_replica(app.server_replicas, "apps.fibonacci.serverReplicas"),
             env={"UPPERLIMIT": UPPER_LIMIT, "PGUSER": "postgres", "PGDATABASE": "postgres"},
             connects_to=(
-                *to_redis,
-                Connection(to=postgres.endpoint, env={"PGHOST": "{host}", "PGPORT": "{port}"}),
+                *server_to_redis,
+                # Creates table `values` on connect and inserts every index.
+                Connection(to=postgres.endpoint, env={"PGHOST": "{host}", "PGPORT": "{port}"}, writes=True),
             ),
             env_from_secrets={"PGPASSWORD": password_ref},
             resources=SERVER_RESOURCES,
@@ -260,7 +275,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             replicas=app.worker_replicas,
             zone_spread=scope.zone_spread,
             disruption_allowed=scope.single_replica(app.worker_replicas, "apps.fibonacci.workerReplicas"),
-            connects_to=to_redis,  # Redis only: least privilege
+            connects_to=worker_to_redis,  # Redis only: least privilege
             resources=SERVER_RESOURCES,
             probes_disabled_reason=(
                 "the worker has no port and no health command: it blocks on a Redis queue, its client reconnects "
@@ -299,7 +314,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
                 name="ingress-service",
                 class_name=platform.ingress_class,
                 controller_namespace=platform.ingress_controller_namespace,
-                host=app.ingress_host,
+                host=host,
                 annotations={
                     "nginx.ingress.kubernetes.io/use-regex": "true",
                     "nginx.ingress.kubernetes.io/rewrite-target": "/$1",
@@ -313,8 +328,8 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
         scope.opts(),
     )
 
-    if app.ingress_host:
-        url: pulumi.Input[str] = f"http://{app.ingress_host}/"
+    if host:
+        url: pulumi.Input[str] = f"http://{host}/"
     else:
         url = client.ingress.status.apply(_ingress_url)
     return scope.finish({

@@ -23,6 +23,7 @@ from components import (
     HttpProbe,
     IngressPath,
     IngressRule,
+    JvmHeap,
     PerReplicaStorage,
     Resources,
     SecurityOptOut,
@@ -45,8 +46,29 @@ NAMESPACE = "homics"
 # before liveness takes over, so a slow JVM start is not killed.
 JVM_RESOURCES = Resources(cpu_request="250m", memory_request="512Mi", cpu_limit="1000m", memory_limit="768Mi")
 JVM_STARTUP = TcpProbe(period_seconds=5, failure_threshold=60)
+# The images run JVMs that do not read cgroup v2 limits (gateway, monolith, stats, stock and user-activity are
+# `FROM openjdk:8u222-jre` with `CMD ["java", "-jar", ...]`, homics/handson docker/*/Dockerfile; H2 is
+# oscarfonts/h2 on openjdk with `CMD java -cp ...`): each gets its heap bound from its memory limit.
+JVM_HEAP = JvmHeap()
+# apache/kafka runs on eclipse-temurin:21 (apache/kafka docker/jvm/Dockerfile), which reads cgroup v2, but its
+# kafka-server-start.sh sets `-Xmx1G -Xms1G` unless KAFKA_HEAP_OPTS is set: as much as the whole limit.
+KAFKA_HEAP = JvmHeap(percent=50, env_var="KAFKA_HEAP_OPTS")
 # Spring Boot's embedded Tomcat unpacks into java.io.tmpdir: the only path the services write.
 JVM_WRITABLE = ("/tmp",)
+
+# Restart safety of what the images run against H2 at start (homics/handson@2f3d6b1, branch
+# exercise-7-corrected, */src/main/resources): every service has `ddl-auto: update`, which only adds missing
+# tables and columns. Spring Boot 2.1 counts any H2 as embedded, so it runs a service's data.sql at every start
+# (spring-boot PR #23693 limited that to in-memory databases, in 2.4). stock's script inserts only into an
+# empty table; user-activity and stats have none; the monolith's starts with `delete from article` and then
+# inserts articles 1-10 by id. Once a cart holds an item, an order_line row references an article: the delete
+# violates that foreign key and the context fails at every start. `spring.datasource.continue-on-error`
+# (DataSourceInitializer sets it on the script populator, schema and data scripts alike) lets the start go
+# on: with orders the delete fails as a whole and each insert of an existing id fails, so the articles and
+# orders stay as they are; without orders the delete and inserts rewrite the same ten articles; an empty
+# database still gets them. The environment form of the property drops its dashes (Spring Boot's relaxed
+# binding of @ConfigurationProperties: https://github.com/spring-projects/spring-boot/wiki/Relaxed-Binding-2.0).
+MONOLITH_RESTART_SAFE = {"SPRING_DATASOURCE_CONTINUEONERROR": "true"}
 
 GATEWAY_PORT = 8080
 # The gateway keeps each login in its own memory (Spring Security form login, no shared session store), so with
@@ -140,7 +162,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
         ),
         _java_service(
             scope, "monolith", image=f"homics/monolith:{homics.monolith_version}", port=MONOLITH_PORT,
-            replicas=homics.monolith_replicas, replicas_key="monolithReplicas", component="monolith", connects_to=backends,
+            replicas=homics.monolith_replicas, replicas_key="monolithReplicas", component="monolith", connects_to=backends, env=MONOLITH_RESTART_SAFE,
         ),
         _java_service(
             scope, "stats", image=f"homics/stats:{homics.stats_version}", port=STATS_PORT,
@@ -153,10 +175,11 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
     ]
 
     exposure = gateway_exposure(homics, platform)
+    host = settings.apps.ingress_host(APP, homics.gateway_host)  # apps.homics.gatewayHost, else homics.<domain>
     ingress = None
     if exposure == "Ingress":
         ingress = IngressRule(name="gateway", class_name=platform.ingress_class,
-                              controller_namespace=platform.ingress_controller_namespace, host=homics.gateway_host,
+                              controller_namespace=platform.ingress_controller_namespace, host=host,
                               paths=(IngressPath(path="/"),), annotations=GATEWAY_INGRESS_AFFINITY)
     gateway = _java_service(
         scope, "gateway", image=f"homics/gateway:{homics.gateway_version}", port=GATEWAY_PORT,
@@ -178,7 +201,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
     elif exposure == "NodePort":
         outputs["gatewayNodePort"] = gateway.service.spec.apply(lambda spec: spec.ports[0].node_port)
     else:
-        outputs["gatewayIngressHost"] = homics.gateway_host or "*"
+        outputs["gatewayIngressHost"] = host or "*"
     return scope.finish(outputs)
 
 
@@ -196,6 +219,7 @@ def _java_service(
     service_type: str = "ClusterIP",
     ingress: IngressRule | None = None,
     session_affinity: str = "None",
+    env: dict[str, str] | None = None,
 ) -> StatelessService:
     """Deployment `<name>-deployment` (container `<name>`) behind Service `<name>`, as in the seed."""
     return StatelessService(
@@ -212,7 +236,9 @@ def _java_service(
             port=port,
             port_name="http",
             replicas=replicas,
+            env=env or {},
             resources=JVM_RESOURCES,
+            jvm=JVM_HEAP,
             readiness_probe=readiness,
             startup_probe=JVM_STARTUP,
             writable_paths=JVM_WRITABLE,
@@ -248,6 +274,7 @@ def _database(scope: AppScope, homics: HomicsSettings) -> StatefulStore:
                 storage_class=scope.platform.per_replica_storage_class,
             ),
             resources=JVM_RESOURCES,
+            jvm=JVM_HEAP,
             startup_probe=JVM_STARTUP,
             writable_paths=JVM_WRITABLE,
             zone_spread=scope.zone_spread,
@@ -278,8 +305,9 @@ def _kafka(scope: AppScope, homics: HomicsSettings) -> StatefulStore:
                 mount_path=KAFKA_MOUNT,
                 storage_class=scope.platform.per_replica_storage_class,
             ),
-            # The broker heap is capped below so it fits the 1Gi limit with the JVM's own overhead.
+            # The broker heap is half the limit: the JVM's own overhead and the page cache share the rest.
             resources=Resources(cpu_request="250m", memory_request="768Mi", cpu_limit="1000m", memory_limit="1Gi"),
+            jvm=KAFKA_HEAP,
             startup_probe=JVM_STARTUP,
             run_as_user=KAFKA_UID,
             run_as_group=KAFKA_UID,
@@ -312,5 +340,4 @@ def _kafka_env() -> dict[str, str]:
         "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": "1",
         # The apps never create their topics (IMPACT_STOCK, ACKNOWLEDGE_STOCK, STATS): the broker does.
         "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "true",
-        "KAFKA_HEAP_OPTS": "-Xms512m -Xmx512m",
     }

@@ -158,7 +158,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
                 run_as_group=NODE_USER,
                 writable_paths=("/tmp",),
                 # Host todo-mysql:3306 is baked into the image: the connection sets no env var.
-                connects_to=(Connection(to=router),),
+                connects_to=(Connection(to=router, writes=True),),  # reads and writes table Todo
                 zone_spread=scope.zone_spread,
                 disruption_allowed=scope.single_replica(todo.api_min_replicas, "apps.todo.apiMinReplicas"),
             ),
@@ -171,6 +171,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
     )
 
     web_type = platform.external_service_type if todo.web_service_type == "auto" else todo.web_service_type
+    host = settings.apps.ingress_host("todo", todo.host)  # apps.todo.host, else todo.<apps.domain>
     web = StatelessService(
         WEB,
         StatelessServiceArgs(
@@ -191,9 +192,10 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             run_as_user=NODE_USER,
             run_as_group=NODE_USER,
             writable_paths=("/tmp",),
-            connects_to=(Connection(to=api.endpoint),),  # `http://todo-api`, baked into the image
+            # `http://todo-api`, baked into the image; POST /, /update and /delete write through it.
+            connects_to=(Connection(to=api.endpoint, writes=True),),
             ingress=IngressRule(class_name=platform.ingress_class,
-                                controller_namespace=platform.ingress_controller_namespace, host=todo.host,
+                                controller_namespace=platform.ingress_controller_namespace, host=host,
                                 paths=(IngressPath(path="/"),))
             if todo.ingress
             else None,
@@ -209,9 +211,9 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
     if web_type == "NodePort":
         outputs["webNodePort"] = web.service.spec.apply(lambda spec: spec.ports[0].node_port)
     if todo.ingress:
-        outputs["webIngressHost"] = todo.host or "*"
+        outputs["webIngressHost"] = host or "*"
     if todo.gateway_api.enabled:
-        route = _http_route(scope, todo, web)
+        route = _http_route(scope, todo, web, host)
         outputs["webHttpRoute"] = route.id  # <namespace>/<name>
     return scope.finish(outputs)
 
@@ -328,12 +330,18 @@ def _mysql_traffic(scope: AppScope, platform: Platform) -> Endpoint:
     """
     namespace = scope.namespace_name
     api_server = Rule(peer=Peer.outside(), ports=AKS_API_PORTS if platform.kind == "aks" else OTHER_API_PORTS)
+    # The router is the write endpoint: it sends writes to the group's primary. The servers' own addresses are
+    # read endpoints (single-primary group replication: the secondaries run super_read_only); only clients that
+    # find the primary from the group's metadata, the router and the operator, dial them.
+    router = Endpoint(host=MYSQL_CLUSTER, port=MYSQL_PORT, target_port=ROUTER_RW_PORT, namespace=namespace,
+                      workload=MYSQL_ROUTER, pod_labels=MYSQL_ROUTER_PODS)
     servers = [
         Endpoint(host=f"{MYSQL_CLUSTER}-instances", port=port, namespace=namespace, workload=MYSQL_SERVER,
-                 pod_labels=MYSQL_SERVER_PODS)
+                 pod_labels=MYSQL_SERVER_PODS, write_endpoint=router,
+                 read_only="single-primary group replication: the secondaries run super_read_only")
         for port in (MYSQL_PORT, MYSQL_X_PORT)
     ]
-    to_servers = tuple(Connection(to=endpoint) for endpoint in servers)
+    to_servers = tuple(Connection(to=endpoint, finds_primary=True) for endpoint in servers)
     opts = scope.opts()
     workload_policies(f"{APP}-mysql-router", WorkloadTraffic(
         workload=MYSQL_ROUTER, namespace=namespace, pod_labels=MYSQL_ROUTER_PODS, connects_to=to_servers,
@@ -346,8 +354,7 @@ def _mysql_traffic(scope: AppScope, platform: Platform) -> Endpoint:
         workload=OPERATOR, namespace=OPERATOR_NAMESPACE, pod_labels=OPERATOR_PODS, connects_to=to_servers,
         outbound=(api_server,),
     ), labels=_labels(OPERATOR, "database-operator"), opts=opts)
-    return Endpoint(host=MYSQL_CLUSTER, port=MYSQL_PORT, target_port=ROUTER_RW_PORT, namespace=namespace,
-                    workload=MYSQL_ROUTER, pod_labels=MYSQL_ROUTER_PODS)
+    return router
 
 
 def _database_job(
@@ -358,7 +365,7 @@ def _database_job(
     # secure defaults by hand (non-root, read-only root FS, drop ALL, seccomp, no token, own account,
     # requests+limits) and declares its one connection, to the router, with the same helpers.
     labels = _labels(DB_INIT_JOB, "database-init")
-    to_router = (Connection(to=router),)
+    to_router = (Connection(to=router, writes=True),)  # CREATE DATABASE
     account = service_account(f"{APP}-db-init-service-account", name=DB_INIT_JOB, namespace=scope.namespace_name,
                               labels=labels, opts=scope.opts())
     workload_policies(f"{APP}-db-init", WorkloadTraffic(
@@ -431,7 +438,8 @@ def _database_job(
     )
 
 
-def _http_route(scope: AppScope, todo: TodoSettings, web: StatelessService) -> k8s.apiextensions.CustomResource:
+def _http_route(scope: AppScope, todo: TodoSettings, web: StatelessService,
+                host: str | None) -> k8s.apiextensions.CustomResource:
     """HTTPRoute `todo-web`: every path on the configured Gateway to Service todo-web:80."""
     parent = {"name": todo.gateway_api.gateway_name}
     if todo.gateway_api.gateway_namespace is not None:
@@ -445,8 +453,8 @@ def _http_route(scope: AppScope, todo: TodoSettings, web: StatelessService) -> k
             }
         ],
     }
-    if todo.host is not None:
-        spec["hostnames"] = [todo.host]
+    if host is not None:
+        spec["hostnames"] = [host]
     # The Gateway's data plane proxies to todo-web's pods from the Gateway's namespace (its pods' labels depend on
     # the Gateway API implementation, so the whole namespace is let in, on todo-web's port only).
     gateway_namespace = todo.gateway_api.gateway_namespace or scope.namespace_name

@@ -47,7 +47,8 @@ class FibonacciSettings:
     )
     ingress_host: str | None = setting(
         "ingressHost",
-        "Host name the `ingress-service` Ingress answers for; unset answers every host (as the seed).",
+        "Host name the `ingress-service` Ingress answers for; unset: `fibonacci.<apps.domain>`, or every host "
+        "without a domain (as the seed).",
         optional(HOST),
         default=None,
     )

@@ -43,7 +43,8 @@ class HomicsSettings:
         one_of("auto", "NodePort", "LoadBalancer", "Ingress"), default="auto",
     )
     gateway_host: str | None = setting(
-        "gatewayHost", "DNS name the gateway Ingress matches (with gatewayExposure Ingress); unset: any host.",
+        "gatewayHost", "DNS name the gateway Ingress matches (with gatewayExposure Ingress); unset: "
+        "`homics.<apps.domain>`, or any host without a domain.",
         optional(HOSTNAME), default=None,
     )
     database_storage_size: str = setting(

@@ -78,7 +78,7 @@ class TodoSettings:
         default=True,
     )
     host: str | None = setting(
-        "host", "DNS name the Ingress and HTTPRoute match; unset: any host.", optional(HOSTNAME), default=None
+        "host", "DNS name the Ingress and HTTPRoute match; unset: `todo.<apps.domain>`, or any host without a domain.", optional(HOSTNAME), default=None
     )
     mysql_instances: int = setting(
         "mysqlInstances", "MySQL server instances of InnoDBCluster `todo-mysql` (seed: 3).", integer(1, 9), default=3

@@ -245,6 +245,64 @@ def test_fibonacci_redis_other_pods_replicate_pod_0_with_persistence_off(stack, 
     assert not option(args, "--dir").startswith("/data")
 
 
+def redis_pod_accepting_writes(stack, tmp_path, host):
+    """Which Redis pod a client dialling `host` reaches, and whether that pod takes writes (it runs without
+    --replicaof: Redis replicas are read-only by default, `replica-read-only yes`,
+    https://redis.io/docs/latest/operate/oss_and_stack/management/replication/). `None` for a Service name
+    (any pod behind it)."""
+    pod = host.split(".")[0]
+    if not re.fullmatch(r"redis-statefulset-\d+", pod) or host.split(".")[1] != "redis-headless":
+        return None
+    return "--replicaof" not in redis_server_args(stack, tmp_path, pod)
+
+
+def test_fibonacci_worker_pops_and_writes_only_on_the_redis_primary(stack, tmp_path):
+    # complex/worker/index.js (mosabami/fib-calculator@9b5beb3): BRPOP tasks and HSET values both go to
+    # REDIS_HOST; REDIS_HOST2 is read but never used. Both are writes: REDIS_HOST must be the primary.
+    env = literal_env(only_container(stack.k8s("Deployment", "worker-deployment", NS)))
+    assert redis_pod_accepting_writes(stack, tmp_path, env["REDIS_HOST"]) is True
+    headless = stack.k8s("Service", "redis-headless", NS)["spec"]
+    # The per-pod name resolves while pod 0 restarts (the record follows the pod: same name, new address).
+    assert headless["clusterIP"] == "None" and headless["publishNotReadyAddresses"] is True
+
+
+def test_fibonacci_server_reads_through_redis_service_and_writes_only_on_the_primary(stack, tmp_path):
+    # complex/server/index.js: `redisClient` (REDIS_HOST) only runs HGETALL; `redisPublisher` (REDIS_HOST2) runs
+    # HSET and LPUSH.
+    env = literal_env(only_container(stack.k8s("Deployment", "server-deployment", NS)))
+    assert env["REDIS_HOST"] == "redis-service"
+    assert redis_pod_accepting_writes(stack, tmp_path, env["REDIS_HOST2"]) is True
+
+
+def test_fibonacci_workers_and_servers_declare_what_they_do_with_redis(stack):
+    # The connects-to annotation lists every address a pod dials: the worker dials pod 0 only.
+    annotation = "aks-microservices/connects-to"
+    worker = stack.k8s("Deployment", "worker-deployment", NS)["spec"]["template"]["metadata"]["annotations"]
+    assert worker[annotation] == "redis-statefulset-0.redis-headless:6379"
+    server = stack.k8s("Deployment", "server-deployment", NS)["spec"]["template"]["metadata"]["annotations"]
+    assert server[annotation].split(",")[:2] == ["redis-service:6379", "redis-statefulset-0.redis-headless:6379"]
+
+
+def test_fibonacci_postgres_second_start_keeps_its_data_and_the_servers_table(stack):
+    # Restart safety: the postgres entrypoint runs initdb only when PGDATA is empty (docker-library/postgres
+    # docker-entrypoint.sh, `if [ -z "$DATABASE_ALREADY_EXISTS" ]`), and the server creates its table with
+    # `CREATE TABLE IF NOT EXISTS values` on every connection: a second start against existing data changes
+    # nothing. PGDATA must therefore live on the claim, kept across restarts.
+    postgres = stack.k8s("StatefulSet", "postgres-statefulset", NS)
+    env = literal_env(only_container(postgres))
+    mounts = {m["mountPath"]: m["name"] for m in only_container(postgres)["volumeMounts"]}
+    assert env["PGDATA"].startswith("/var/lib/postgresql/data/")
+    assert mounts["/var/lib/postgresql/data"] == "postgres-storage"
+    assert postgres["spec"]["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+
+
+def test_fibonacci_redis_second_start_of_pod_0_reloads_its_append_only_file(stack, tmp_path):
+    # Pod 0 keeps AOF + RDB on the shared claim; the worker seeds nothing at start. Replicas start empty and
+    # resync from pod 0 (their persistence is off), so no restart overwrites pod 0's data.
+    args = redis_server_args(stack, tmp_path, "redis-statefulset-0")
+    assert option(args, "--dir") == "/data" and option(args, "--appendonly") == "yes"
+
+
 def test_fibonacci_redis_runs_as_the_redis_user(stack):
     security = pod_spec(stack.k8s("StatefulSet", "redis-statefulset", NS))["securityContext"]
     assert (security["runAsUser"], security["runAsGroup"], security["fsGroup"]) == (999, 999, 999)

@@ -4,6 +4,7 @@ what the real program registers under the offline engine."""
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pulumi_kubernetes as k8s
 import pytest
@@ -359,3 +360,157 @@ def test_a_bad_homics_setting_is_one_line_naming_the_key(settings, message):
         run(load_settings, config={"apps": {"homics": settings}})
     assert str(error.value).startswith(message)
     assert "\n" not in str(error.value)
+
+
+# JVM heaps ---------------------------------------------------------------------------------------------------
+
+MIB = 1024 * 1024
+# Every JVM of the app and the variable its heap bound must be in: the Spring Boot images and H2 run `java`
+# directly (homics/handson docker/*/Dockerfile: `CMD ["java", "-jar", ...]`; oscarfonts/h2: `CMD java -cp ...`),
+# which reads JAVA_TOOL_OPTIONS itself; Kafka's start script puts KAFKA_HEAP_OPTS (else -Xmx1G) on the command line.
+JVMS = {**{name: "JAVA_TOOL_OPTIONS" for name in JAVA_SERVICES}, "homics-db": "JAVA_TOOL_OPTIONS",
+        "kafka": "KAFKA_HEAP_OPTS"}
+
+
+def _bytes(quantity: str) -> int:
+    units = {"Ki": 1024, "Mi": MIB, "Gi": 1024 * MIB}
+    return int(quantity[:-2]) * units[quantity[-2:]]
+
+
+@pytest.mark.parametrize(("workload", "variable"), JVMS.items())
+def test_each_jvms_heap_bound_is_below_its_memory_limit_with_room_for_the_rest_of_the_jvm(dev, workload, variable):
+    kind = "Deployment" if workload.endswith("-deployment") else "StatefulSet"
+    container = _container(dev.k8s(kind, workload, "homics"))
+    env = {e["name"]: e.get("value") for e in container.get("env") or []}
+    options = env[variable].split()
+    heaps = [o for o in options if o.startswith("-Xmx")]
+    assert len(heaps) == 1, options
+    assert heaps[0].endswith("m")
+    heap = int(heaps[0][4:-1]) * MIB
+    limit = _bytes(container["resources"]["limits"]["memory"])
+    # Metaspace, thread stacks and code cache of a Spring Boot JVM take well over 150 MiB: at most 75%.
+    assert 0 < heap <= 0.75 * limit
+    assert limit - heap >= 150 * MIB
+
+
+def test_the_jvm_heap_bounds_follow_the_memory_limit(dev):
+    # Derived, not typed in: the services share one limit, so they get one bound; Kafka's larger limit a larger one.
+    def heap(kind, name):
+        env = {e["name"]: e.get("value") for e in _container(dev.k8s(kind, name, "homics")).get("env") or []}
+        return env.get("JAVA_TOOL_OPTIONS") or env.get("KAFKA_HEAP_OPTS")
+
+    limits = {name: _container(dev.k8s("Deployment", name, "homics"))["resources"]["limits"]["memory"]
+              for name in JAVA_SERVICES}
+    assert len(set(limits.values())) == 1
+    assert len({heap("Deployment", name) for name in JAVA_SERVICES}) == 1
+    assert heap("StatefulSet", "kafka") != heap("Deployment", "monolith-deployment")
+
+
+# Restart safety: a second start against existing data ---------------------------------------------------------
+# What the images do with their H2 databases at start (homics/handson@2f3d6b1, branch exercise-7-corrected,
+# */src/main/resources): Hibernate `ddl-auto: update` everywhere (adds what is missing, drops nothing), and
+# Spring Boot 2.1's DataSourceInitializer runs `data.sql` at every start because it counts any H2 as embedded
+# (spring-boot PR #23693 changed that in 2.4). Its populator (Spring's ScriptUtils) splits the script on `;`
+# and runs each statement; with `spring.datasource.continue-on-error` a failing statement is logged and
+# skipped, without it the first failure fails the application context. The scripts below keep the shape of
+# the images' (which statements, on which ids) with placeholder values; SQLite with foreign keys on stands in
+# for H2: both refuse to delete a row another table still references.
+
+MONOLITH_DATA_SQL = """delete  from article;
+INSERT INTO article (id, price, name, description, image)
+VALUES (1, 3, 'a', 'first', 'a.png'), (2, 2, 'b', 'second', 'b.png'), (3, 1, 'c', 'third', 'c.png');"""
+STOCK_DATA_SQL = """insert into article_stock select * from (
+select 1, 3 union
+select 2, 1
+) x where not exists(select * from article_stock);"""
+MONOLITH_SCHEMA = (
+    "create table article (id bigint primary key, price real, name varchar, description varchar, image varchar)",
+    "create table order_line (id bigint primary key, quantity integer, article_id bigint references article (id))",
+)
+
+
+class ContextFailed(Exception):
+    """The application context failed to start (the pod crash-loops)."""
+
+
+def spring_start(db: sqlite3.Connection, script: str, env: dict) -> None:
+    """Spring Boot 2.1 running `script` as its data.sql, with the container's environment."""
+    continue_on_error = env.get("SPRING_DATASOURCE_CONTINUEONERROR", "false").lower() == "true"
+    for statement in filter(str.strip, script.split(";")):
+        try:
+            db.execute(statement)
+        except sqlite3.DatabaseError as error:
+            if not continue_on_error:
+                raise ContextFailed(f"{statement.split()[0]}: {error}") from None
+
+
+def h2(*schema: str) -> sqlite3.Connection:
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    db.execute("pragma foreign_keys = on")
+    for statement in schema:
+        db.execute(statement)
+    return db
+
+
+def _env(recording, deployment: str) -> dict:
+    return {e["name"]: e.get("value") for e in _container(recording.k8s("Deployment", deployment, "homics"))
+            .get("env") or []}
+
+
+def test_monolith_first_start_on_an_empty_database_gets_the_seed_articles(dev):
+    db = h2(*MONOLITH_SCHEMA)
+    spring_start(db, MONOLITH_DATA_SQL, _env(dev, "monolith-deployment"))
+    assert db.execute("select id from article order by id").fetchall() == [(1,), (2,), (3,)]
+
+
+def test_monolith_second_start_with_a_cart_item_keeps_articles_and_orders(dev):
+    env = _env(dev, "monolith-deployment")
+    db = h2(*MONOLITH_SCHEMA)
+    spring_start(db, MONOLITH_DATA_SQL, env)
+    db.execute("insert into order_line values (1, 2, 2)")
+    spring_start(db, MONOLITH_DATA_SQL, env)  # the restart: must not fail
+    assert db.execute("select id, name from article order by id").fetchall() == [(1, "a"), (2, "b"), (3, "c")]
+    assert db.execute("select article_id, quantity from order_line").fetchall() == [(2, 2)]
+
+
+def test_monolith_second_start_without_orders_rewrites_the_same_articles(dev):
+    env = _env(dev, "monolith-deployment")
+    db = h2(*MONOLITH_SCHEMA)
+    spring_start(db, MONOLITH_DATA_SQL, env)
+    spring_start(db, MONOLITH_DATA_SQL, env)
+    assert db.execute("select count(*) from article").fetchone() == (3,)
+
+
+def test_the_images_own_data_script_alone_fails_the_second_start_once_a_cart_holds_an_item():
+    # The defect the monolith's environment corrects: with the image's defaults the restart fails for good.
+    db = h2(*MONOLITH_SCHEMA)
+    spring_start(db, MONOLITH_DATA_SQL, {})
+    db.execute("insert into order_line values (1, 1, 1)")
+    with pytest.raises(ContextFailed, match="delete: FOREIGN KEY constraint failed"):
+        spring_start(db, MONOLITH_DATA_SQL, {})
+
+
+def test_stock_second_start_leaves_its_stock_untouched(dev):
+    env = _env(dev, "stock-deployment")
+    db = h2("create table article_stock (article_id bigint primary key, quantity integer)")
+    spring_start(db, STOCK_DATA_SQL, env)
+    db.execute("update article_stock set quantity = 0 where article_id = 1")  # someone bought the last ones
+    spring_start(db, STOCK_DATA_SQL, env)
+    assert db.execute("select * from article_stock order by article_id").fetchall() == [(1, 0), (2, 1)]
+
+
+@pytest.mark.parametrize("deployment", ["user-deployment", "stats-deployment", "gateway-deployment"])
+def test_user_activity_stats_and_gateway_run_no_data_script_so_a_second_start_changes_nothing(dev, deployment):
+    # They ship no data.sql (the gateway has no datasource at all): their start only adds missing tables.
+    # Their environment keeps the images' datasource untouched.
+    assert not [name for name in _env(dev, deployment) if name.startswith("SPRING_")]
+
+
+def test_kafka_second_start_reuses_its_formatted_log_with_the_same_cluster_id(dev):
+    # apache/kafka's docker/jvm/launch formats the log dir with CLUSTER_ID at every start and lets "already
+    # formatted" pass; the broker refuses a log dir formatted for another cluster id. So the id is a constant
+    # of the stack, the same on every render, and the log dir is on the claim.
+    kafka = dev.k8s("StatefulSet", "kafka", "homics")
+    env = {e["name"]: e.get("value") for e in _container(kafka)["env"]}
+    assert env["CLUSTER_ID"] == homics.KAFKA_CLUSTER_ID
+    assert env["KAFKA_LOG_DIRS"].startswith(_container(kafka)["volumeMounts"][-1]["mountPath"] + "/")

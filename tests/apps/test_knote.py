@@ -241,3 +241,15 @@ def _dev_settings():
     from offline.engine import PROJECT_DIR, run, stack_config
 
     return run(load_settings, config=stack_config(PROJECT_DIR, "dev")).value
+
+
+def test_knote_second_start_reuses_its_notes_and_bucket(stack):
+    # Restart safety: knote (learnk8s/knote-js 04-05/index.js) only connects to Mongo and creates bucket
+    # image-storage when `bucketExists` says it is missing; Mongo and MinIO reopen their data dirs. A second
+    # start changes nothing, provided both data dirs are on claims that outlive the pods.
+    for name, path in (("mongo", "/data/db"), ("minio", "/storage")):
+        store = stack.k8s("StatefulSet", name, NS)
+        assert claim_template_mounted_at(store, path)["accessModes"] == ["ReadWriteOnce"]
+        assert store["spec"]["persistentVolumeClaimRetentionPolicy"]["whenDeleted"] == "Retain"
+    assert not [e for e in only_container(stack.k8s("StatefulSet", "mongo", NS)).get("env") or []
+                if e["name"].startswith("MONGO_INITDB")]

@@ -278,3 +278,16 @@ def _dev_settings():
     from offline.engine import PROJECT_DIR, run, stack_config
 
     return run(load_settings, config=stack_config(PROJECT_DIR, "dev")).value
+
+
+def test_mongodb_second_start_reopens_its_data_and_nothing_seeds_it(stack):
+    # Restart safety: the mongo image initialises (root user, /docker-entrypoint-initdb.d) only when /data/db
+    # is empty, and the data-api only connects at start (benc-uk/smilr node/data-api/core/database.js): a
+    # second start against existing data reopens it. So the data dir is on a per-replica claim, kept when
+    # the set is deleted or scaled down, and no init script or MONGO_INITDB_* setting is given.
+    mongodb = stack.k8s("StatefulSet", "mongodb", NS)
+    mounts = {m["mountPath"]: m["name"] for m in only_container(mongodb)["volumeMounts"]}
+    assert mounts["/data/db"] in [t["metadata"]["name"] for t in mongodb["spec"]["volumeClaimTemplates"]]
+    assert mongodb["spec"]["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+    assert "/docker-entrypoint-initdb.d" not in mounts
+    assert not [e for e in only_container(mongodb).get("env") or [] if e["name"].startswith("MONGO_INITDB")]

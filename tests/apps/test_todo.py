@@ -4,6 +4,7 @@ program registers under the offline engine."""
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
@@ -395,3 +396,31 @@ def test_a_bad_todo_setting_is_one_line_naming_the_key(todo, message):
         run(load_settings, config={"apps": {"todo": todo}})
     assert str(error.value).startswith(message)
     assert "\n" not in str(error.value)
+
+
+def test_db_init_job_second_run_against_an_existing_todo_db_changes_nothing(dev, tmp_path):
+    # Restart safety: run the Job's script twice with a stand-in `mysql` that keeps a set of databases and
+    # fails, as MySQL does, on a plain CREATE DATABASE of an existing one. The second run (a re-created Job, a
+    # retried pod) must succeed and leave todo_db as it was (todo-api creates its table Todo itself).
+    script = _container(dev.k8s("Job", "todo-db-init", "todo"))["command"]
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "rootPassword").write_text("pw")
+    databases = tmp_path / "databases"
+    databases.write_text("")
+    fake = tmp_path / "mysql"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'for arg in "$@"; do case "$arg" in --execute=*) sql="${arg#--execute=}";; esac; done\n'
+        'case "$sql" in\n'
+        '  "SELECT 1") exit 0;;\n'
+        f'  "CREATE DATABASE IF NOT EXISTS "*) db="${{sql##* }}"; grep -qx "$db" {databases} || echo "$db" >> {databases};;\n'
+        f'  "CREATE DATABASE "*) db="${{sql##* }}"; grep -qx "$db" {databases} && exit 1; echo "$db" >> {databases};;\n'
+        '  *) exit 2;;\n'
+        "esac\n"
+    )
+    fake.chmod(0o755)
+    command = [part.replace("/run/secrets/mysql", str(secrets)) for part in script]
+    for _ in range(2):
+        subprocess.run(command, env={"PATH": f"{tmp_path}:/usr/bin:/bin"}, check=True, capture_output=True, timeout=10)
+    assert databases.read_text().split() == ["todo_db"]

@@ -15,6 +15,7 @@ from components import (
     StatefulStoreArgs,
     StatelessService,
     StatelessServiceArgs,
+    WorkloadTraffic,
 )
 from components.labels import selector_labels
 from offline.engine import run
@@ -205,3 +206,90 @@ def test_an_address_from_a_services_output_waits_for_that_service():
     service = recording.k8s_resource("Service", "mongo", "knote")
     assert service.urn in deployment.dependencies
     assert env_of(recording) == {"MONGO_URL": "mongo"}
+
+
+# Declared data flow: writers reach a replicated store's write endpoint -------------------------------------
+
+def _redis_store(**overrides):
+    return StatefulStore("redis", StatefulStoreArgs(**{
+        "namespace": "fib", "part_of": "fib", "component": "cache", "image": "redis:7.4", "port": 6379,
+        "statefulset_name": "redis-statefulset", "headless_service_name": "redis-headless",
+        "service_name": "redis-service", "replicas": 3, "single_writer": True,
+        "storage": PerReplicaStorage(claim_name="data", size="1Gi", mount_path="/data"), **overrides}))
+
+
+def _worker_env(recording) -> dict:
+    container = recording.k8s("Deployment", "worker-deployment")["spec"]["template"]["spec"]["containers"][0]
+    return {e["name"]: e["value"] for e in container["env"]}
+
+
+def _worker(connects_to):
+    return StatelessService("worker", StatelessServiceArgs(
+        namespace="fib", part_of="fib", component="worker", image="mosabami/multi-worker:v1",
+        deployment_name="worker-deployment", service_type=None, probes_disabled_reason="no port",
+        connects_to=connects_to))
+
+
+def test_a_writer_on_a_single_writer_stores_service_is_refused_naming_client_endpoint_and_primary():
+    # The seed's wiring of the Fibonacci worker: BRPOP and HSET through redis-service, whose replicas refuse writes.
+    def program():
+        redis = _redis_store()
+        _worker((Connection(to=redis.endpoint, env={"REDIS_HOST": "{host}"}),))
+
+    with pytest.raises(Exception) as error:
+        run(program)
+    message = str(error.value)
+    assert "StatelessServiceArgs.connects_to: worker-deployment writes through redis-service:6379" in message
+    assert "read-only endpoint of redis-statefulset" in message
+    assert "redis-statefulset-0.redis-headless:6379" in message
+    assert "\n" not in message.strip()
+
+
+def test_a_reader_may_use_the_read_endpoint_and_a_writer_the_primary():
+    def program():
+        redis = _redis_store()
+        _worker((Connection(to=redis.read_endpoint, env={"READS": "{host}"}, writes=False),
+                 Connection(to=redis.write_endpoint, env={"WRITES": "{fqdn}"})))
+
+    recording = run(program)
+    assert _worker_env(recording) == {"READS": "redis-service",
+                                 "WRITES": "redis-statefulset-0.redis-headless.fib.svc.cluster.local"}
+
+
+def test_without_a_single_writer_the_stores_service_takes_writes():
+    def program():
+        redis = _redis_store(single_writer=False)
+        assert redis.write_endpoint is redis.endpoint and redis.endpoint.read_only is None
+        _worker((Connection(to=redis.endpoint, env={"REDIS_HOST": "{host}"}),))
+
+    assert _worker_env(run(program)) == {"REDIS_HOST": "redis-service"}
+
+
+def test_a_client_that_finds_the_primary_itself_may_write_through_a_read_endpoint():
+    members = Endpoint(host="todo-mysql-instances", port=3306, namespace="todo", workload="todo-mysql",
+                       pod_labels={"component": "mysqld"}, read_only="secondaries are super_read_only",
+                       write_endpoint=Endpoint(host="todo-mysql", port=3306, namespace="todo",
+                                               workload="todo-mysql-router", pod_labels={"component": "router"}))
+    with pytest.raises(InvalidArgsError, match=r"WorkloadTraffic\.connects_to: todo-db-init writes through "
+                       r"todo-mysql-instances:3306.*write endpoint todo-mysql:3306"):
+        WorkloadTraffic(workload="todo-db-init", namespace="todo", pod_labels={"a": "b"},
+                        connects_to=(Connection(to=members),))
+    WorkloadTraffic(workload="router", namespace="todo", pod_labels={"a": "b"},
+                    connects_to=(Connection(to=members, finds_primary=True),))
+
+
+@pytest.mark.parametrize(("build", "message"), [
+    (lambda: Endpoint(host="r", port=1, namespace="n", workload="r", pod_labels={"a": "b"}, read_only="replicas"),
+     "Endpoint.write_endpoint: expected an Endpoint, got None"),
+    (lambda: Endpoint(host="r", port=1, namespace="n", workload="r", pod_labels={"a": "b"}, write_endpoint=MONGO),
+     "Endpoint.write_endpoint: expected None unless read_only is set"),
+    (lambda: Connection(to=MONGO, writes="yes"), "Connection.writes: expected True or False, got 'yes'"),
+    (lambda: StatefulStoreArgs(namespace="fib", part_of="fib", component="cache", image="redis", port=6379,
+                               statefulset_name="redis", headless_service_name="redis-headless", single_writer=True,
+                               storage=PerReplicaStorage(claim_name="d", size="1Gi", mount_path="/data")),
+     "StatefulStoreArgs.service_name: expected a client Service for the reads when single_writer is set"),
+])
+def test_bad_data_flow_declarations_are_refused(build, message):
+    with pytest.raises(InvalidArgsError) as error:
+        build()
+    assert str(error.value).startswith(message)

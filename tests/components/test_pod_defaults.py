@@ -13,6 +13,7 @@ from components import (
     ExecProbe,
     HttpProbe,
     InvalidArgsError,
+    JvmHeap,
     Resources,
     SecretFile,
     SecurityOptOut,
@@ -467,3 +468,39 @@ def test_a_secret_named_file_variable_may_point_at_a_mounted_secret_file():
     # The official images' `<NAME>_FILE` convention carries a path, not a secret.
     env = {e["name"]: e for e in container(render(env={"POSTGRES_PASSWORD_FILE": "/run/secrets/pg/password"}))["env"]}
     assert env["POSTGRES_PASSWORD_FILE"] == {"name": "POSTGRES_PASSWORD_FILE", "value": "/run/secrets/pg/password"}
+
+
+# JVM heap bound -------------------------------------------------------------------------------------------
+
+def env_literals(recording) -> dict:
+    return {e["name"]: e["value"] for e in container(recording).get("env") or [] if "value" in e}
+
+
+@pytest.mark.parametrize(("limit", "xmx"), [("768Mi", "-Xmx460m"), ("1Gi", "-Xmx614m"), ("2Gi", "-Xmx1228m")])
+def test_a_jvm_gets_its_heap_bound_from_its_memory_limit_in_java_tool_options(limit, xmx):
+    recording = render(resources=Resources(memory_limit=limit), jvm=JvmHeap())
+    assert env_literals(recording) == {"JAVA_TOOL_OPTIONS": xmx}
+    assert container(recording)["resources"]["limits"]["memory"] == limit
+
+
+def test_a_jvm_heap_bound_can_take_another_share_and_the_variable_of_a_launcher_script():
+    recording = render(resources=Resources(memory_limit="1Gi"), jvm=JvmHeap(percent=50, env_var="KAFKA_HEAP_OPTS"))
+    assert env_literals(recording) == {"KAFKA_HEAP_OPTS": "-Xmx512m"}
+
+
+def test_a_container_without_jvm_gets_no_heap_option():
+    assert "env" not in container(render())
+
+
+@pytest.mark.parametrize(("build", "message"), [
+    (lambda: JvmHeap(percent=95), "JvmHeap.percent: expected an integer 10-90, got 95"),
+    (lambda: service_args(jvm=JvmHeap(), env={"JAVA_TOOL_OPTIONS": "-Xmx1g"}),
+     "StatelessServiceArgs.jvm.env_var: expected an env var not set otherwise"),
+    (lambda: service_args(jvm=JvmHeap(), resources=Resources(memory_request="16Mi", memory_limit="20Mi")),
+     "StatelessServiceArgs.resources.memory_limit: expected room for a JVM heap of at least 16Mi"),
+    (lambda: service_args(jvm="-Xmx1g"), "StatelessServiceArgs.jvm: expected a JvmHeap, got '-Xmx1g'"),
+])
+def test_bad_jvm_settings_are_refused_naming_the_field(build, message):
+    with pytest.raises(InvalidArgsError) as error:
+        build()
+    assert str(error.value).startswith(message)
