@@ -10,6 +10,7 @@ from pulumi_azure_native import authorization, containerservice, monitor, operat
 
 from infra.images import DeclaredImages, cache_rules
 from infra.kubeconfig import decode_kubeconfig
+from infra.network import StackNetwork
 from infra.platform import Platform
 from infra.registry import ContainerRegistry, role_definition_id
 from infra.storage import per_replica_storage_class, shared_storage_class
@@ -22,6 +23,7 @@ APP_ROUTING_NAMESPACE = "app-routing-system"
 # Taint that keeps workloads off the system pool once a user pool exists.
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 AKS_RBAC_CLUSTER_ADMIN_ROLE = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+NETWORK_CONTRIBUTOR_ROLE = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 CONTAINER_INSIGHTS_STREAM = "Microsoft-ContainerInsights-Group-Default"
 
 
@@ -53,6 +55,16 @@ class AksPlatform(pulumi.ComponentResource):
         )
         rg_name = self.resource_group.name
 
+        self.network = StackNetwork(
+            f"{name}-network",
+            settings=platform.network,
+            resource_group_name=rg_name,
+            location=location,
+            tags=tags,
+            opts=child,
+        )
+        node_subnet_id = self.network.node_subnet.id
+
         self.workspace = None
         data_collection_rule = None
         if platform.monitoring.container_insights:
@@ -70,11 +82,14 @@ class AksPlatform(pulumi.ComponentResource):
             sku=containerservice.ManagedClusterSKUArgs(name="Base", tier=cluster_settings.sku_tier),
             identity=containerservice.ManagedClusterIdentityArgs(type=containerservice.ResourceIdentityType.SYSTEM_ASSIGNED),
             enable_rbac=True,
-            agent_pool_profiles=[_system_pool(cluster_settings)],
+            agent_pool_profiles=[_system_pool(cluster_settings, node_subnet_id)],
             network_profile=containerservice.ContainerServiceNetworkProfileArgs(
                 # Azure CNI overlay: pods get addresses from a private overlay range, not from the VNet.
                 network_plugin="azure",
                 network_plugin_mode="overlay",
+                pod_cidr=platform.network.pod_cidr,
+                service_cidr=platform.network.service_cidr,
+                dns_service_ip=platform.network.dns_service_ip,
                 # Cilium (eBPF) dataplane enforces NetworkPolicies.
                 network_dataplane="cilium",
                 network_policy="cilium",
@@ -113,9 +128,19 @@ class AksPlatform(pulumi.ComponentResource):
 
         self.user_pool = None
         if cluster_settings.user_pool.enabled:
-            self.user_pool = self._user_pool(name, cluster_settings, tags)
+            self.user_pool = self._user_pool(name, cluster_settings, node_subnet_id, tags)
 
         client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        # The cluster's identity manages load balancers and node NICs in the stack's VNet (BYO VNet).
+        self.network_access = authorization.RoleAssignment(
+            f"{name}-cluster-network-contributor",
+            principal_id=self.cluster.identity.apply(lambda identity: identity.principal_id),
+            principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+            role_definition_id=role_definition_id(client.subscription_id, NETWORK_CONTRIBUTOR_ROLE),
+            scope=self.network.virtual_network.id,
+            description="AKS manages load balancers and node interfaces in the stack's VNet.",
+            opts=child,
+        )
         cluster_access: list[pulumi.Resource] = []
         if cluster_settings.azure_rbac:
             # Azure RBAC authorizes the Kubernetes API: the identity running `pulumi up` needs a role on it.
@@ -220,7 +245,9 @@ class AksPlatform(pulumi.ComponentResource):
         )
         return workspace, rule
 
-    def _user_pool(self, name: str, cluster: ClusterSettings, tags: dict[str, str]) -> containerservice.AgentPool:
+    def _user_pool(
+        self, name: str, cluster: ClusterSettings, subnet_id: pulumi.Input[str], tags: dict[str, str]
+    ) -> containerservice.AgentPool:
         # A separate AgentPool resource: AKS refuses to add pools through the cluster's own profile list.
         pool = cluster.user_pool
         return containerservice.AgentPool(
@@ -237,6 +264,7 @@ class AksPlatform(pulumi.ComponentResource):
             min_count=pool.min_count,
             max_count=pool.max_count,
             availability_zones=list(cluster.zones) or None,
+            vnet_subnet_id=subnet_id,
             node_labels={"aks-microservices/pool": "user"},
             tags=tags,
             # The autoscaler owns the node count after creation.
@@ -244,7 +272,9 @@ class AksPlatform(pulumi.ComponentResource):
         )
 
 
-def _system_pool(cluster: ClusterSettings) -> containerservice.ManagedClusterAgentPoolProfileArgs:
+def _system_pool(
+    cluster: ClusterSettings, subnet_id: pulumi.Input[str]
+) -> containerservice.ManagedClusterAgentPoolProfileArgs:
     system = cluster.system_pool
     return containerservice.ManagedClusterAgentPoolProfileArgs(
         name="system",
@@ -258,6 +288,7 @@ def _system_pool(cluster: ClusterSettings) -> containerservice.ManagedClusterAge
         min_count=system.min_count,
         max_count=system.max_count,
         availability_zones=list(cluster.zones) or None,
+        vnet_subnet_id=subnet_id,
         # With a user pool for workloads, the system pool keeps to critical add-ons (CoreDNS, metrics, CSI).
         node_taints=[SYSTEM_POOL_TAINT] if cluster.user_pool.enabled else None,
     )

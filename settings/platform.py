@@ -9,6 +9,7 @@ platform must be left out, so that a setting never silently does nothing.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -86,6 +87,23 @@ def _unique(check: Check) -> Check:
 
 
 ZONES = _unique(list_of(Check('availability zones "1", "2", "3"', _zone)))
+
+
+def _cidr(value: Any) -> str:
+    # strict: "10.240.1.0/16" (host bits set) is a typo more often than not.
+    if not isinstance(value, str):
+        raise TypeError
+    return str(ipaddress.IPv4Network(value, strict=True))
+
+
+def _ipv4(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError
+    return str(ipaddress.IPv4Address(value))
+
+
+CIDR = Check('an IPv4 CIDR range such as "10.240.0.0/16" (no host bits set)', _cidr)
+IPV4 = Check('an IPv4 address such as "10.0.0.10"', _ipv4)
 
 _TAG_KEY = re.compile(r"[^<>%&\\?/]{1,512}")
 
@@ -378,9 +396,48 @@ class ExistingClusterSettings:
     )
 
 
+@dataclass(frozen=True)
+class NetworkSettings:
+    """The stack-owned virtual network (infra/network.py) and the cluster's overlay ranges."""
+
+    address_space: str = setting(
+        "addressSpace", "Address space of the stack's virtual network.", CIDR, default="10.240.0.0/16"
+    )
+    node_subnet_prefix: str = setting(
+        "nodeSubnetPrefix",
+        "Subnet of both node pools (with Azure CNI overlay only nodes take VNet addresses: a /22 holds 1019).",
+        CIDR,
+        default="10.240.0.0/22",
+    )
+    private_endpoint_subnet_prefix: str = setting(
+        "privateEndpointSubnetPrefix",
+        "Subnet of the private endpoints (registry, Key Vault).",
+        CIDR,
+        default="10.240.4.0/24",
+    )
+    pod_cidr: str = setting(
+        "podCidr",
+        "Azure CNI overlay pod range (private to the cluster; must not overlap the VNet or the service range).",
+        CIDR,
+        default="10.244.0.0/16",
+    )
+    service_cidr: str = setting(
+        "serviceCidr",
+        "Kubernetes Service range (must not overlap the VNet or the pod range).",
+        CIDR,
+        default="10.0.0.0/16",
+    )
+    dns_service_ip: str = setting(
+        "dnsServiceIp",
+        "Cluster DNS Service address, inside serviceCidr (not its first address).",
+        IPV4,
+        default="10.0.0.10",
+    )
+
+
 # The group ------------------------------------------------------------------------------------------------
 
-_AKS_ONLY = ("azure", "cluster", "registry", "monitoring", "storage", "ingress")
+_AKS_ONLY = ("azure", "cluster", "network", "registry", "monitoring", "storage", "ingress")
 
 
 @dataclass(frozen=True)
@@ -393,6 +450,7 @@ class PlatformSettings:
     )
     azure: AzureSettings = section("azure", "Azure placement of the AKS platform.", AzureSettings)
     cluster: ClusterSettings = section("cluster", "The AKS cluster.", ClusterSettings)
+    network: NetworkSettings = section("network", "The stack's virtual network and the cluster's address ranges.", NetworkSettings)
     registry: RegistrySettings = section("registry", "The Azure Container Registry.", RegistrySettings)
     monitoring: MonitoringSettings = section("monitoring", "Azure Monitor for the cluster.", MonitoringSettings)
     storage: StorageSettings = section("storage", "StorageClasses created on AKS.", StorageSettings)
@@ -406,6 +464,7 @@ class PlatformSettings:
         if self.kind == "aks":
             _reject_changed("existing", self.existing, 'no value with platform "aks" (set platform: existing to use it)')
             _check_cluster(self.cluster)
+            _check_network(self.network)
             _check_registry(self.registry)
             _check_storage(self.storage)
         else:
@@ -455,6 +514,32 @@ def _check_cluster(cluster: ClusterSettings) -> None:
             [],
             "at least one group (with the deploying identity in it) when entraId is on and azureRbac is off",
         )
+
+
+def _check_network(network: NetworkSettings) -> None:
+    vnet = ipaddress.IPv4Network(network.address_space)
+    subnets = {
+        "network.nodeSubnetPrefix": ipaddress.IPv4Network(network.node_subnet_prefix),
+        "network.privateEndpointSubnetPrefix": ipaddress.IPv4Network(network.private_endpoint_subnet_prefix),
+    }
+    for key, subnet in subnets.items():
+        if not subnet.subnet_of(vnet):
+            _fail(key, str(subnet), f"a range inside network.addressSpace ({vnet})")
+    node, endpoints = subnets.values()
+    if node.overlaps(endpoints):
+        _fail("network.privateEndpointSubnetPrefix", str(endpoints), f"a range that does not overlap network.nodeSubnetPrefix ({node})")
+    pods = ipaddress.IPv4Network(network.pod_cidr)
+    services = ipaddress.IPv4Network(network.service_cidr)
+    # Overlay pod and Service ranges are private to the cluster, but routing breaks if they meet the VNet.
+    if pods.overlaps(vnet):
+        _fail("network.podCidr", str(pods), f"a range that does not overlap network.addressSpace ({vnet})")
+    if services.overlaps(vnet):
+        _fail("network.serviceCidr", str(services), f"a range that does not overlap network.addressSpace ({vnet})")
+    if services.overlaps(pods):
+        _fail("network.serviceCidr", str(services), f"a range that does not overlap network.podCidr ({pods})")
+    dns = ipaddress.IPv4Address(network.dns_service_ip)
+    if dns not in services or dns == services.network_address:
+        _fail("network.dnsServiceIp", str(dns), f"an address inside network.serviceCidr ({services}), not its first")
 
 
 def _check_registry(registry: RegistrySettings) -> None:
