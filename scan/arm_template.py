@@ -80,6 +80,21 @@ ARM_TYPES: Mapping[str, ArmType] = {
     "azure-native:privatedns:VirtualNetworkLink": ArmType(
         "Microsoft.Network/privateDnsZones/virtualNetworkLinks", "virtualNetworkLinkName", parent_input="privateZoneName"
     ),
+    # Types the program does not use yet but the next Azure pieces will (Key Vault, identities, diagnostics).
+    "azure-native:keyvault:Vault": ArmType("Microsoft.KeyVault/vaults", "vaultName"),
+    "azure-native:keyvault:Secret": ArmType("Microsoft.KeyVault/vaults/secrets", "secretName", parent_input="vaultName"),
+    "azure-native:managedidentity:UserAssignedIdentity": ArmType(
+        "Microsoft.ManagedIdentity/userAssignedIdentities", "resourceName"
+    ),
+    "azure-native:managedidentity:FederatedIdentityCredential": ArmType(
+        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
+        "federatedIdentityCredentialResourceName",
+        parent_input="resourceName",
+    ),
+    "azure-native:monitor:DiagnosticSetting": ArmType(
+        "Microsoft.Insights/diagnosticSettings", "name", scope_input="resourceUri"
+    ),
+    "azure-native:storage:StorageAccount": ArmType("Microsoft.Storage/storageAccounts", "accountName"),
 }
 
 _API_VERSION = re.compile(r"Uses Azure REST API version ([0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?)")
