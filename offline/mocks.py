@@ -59,6 +59,12 @@ _AZURE_NAME_INPUTS = {
     "azure-native:managedidentity:UserAssignedIdentity": "resourceName",
     "azure-native:managedidentity:FederatedIdentityCredential": "federatedIdentityCredentialResourceName",
     "azure-native:operationsmanagement:Solution": "solutionName",
+    "azure-native:network:VirtualNetwork": "virtualNetworkName",
+    "azure-native:network:Subnet": "subnetName",
+    "azure-native:network:PrivateEndpoint": "privateEndpointName",
+    "azure-native:network:PrivateDnsZoneGroup": "privateDnsZoneGroupName",
+    "azure-native:privatedns:PrivateZone": "privateZoneName",
+    "azure-native:privatedns:VirtualNetworkLink": "virtualNetworkLinkName",
 }
 
 # Resource provider namespace and collection of each type, for ARM ids.
@@ -70,6 +76,9 @@ _ARM_TYPES = {
     "azure-native:keyvault:Vault": ("Microsoft.KeyVault", "vaults"),
     "azure-native:storage:StorageAccount": ("Microsoft.Storage", "storageAccounts"),
     "azure-native:managedidentity:UserAssignedIdentity": ("Microsoft.ManagedIdentity", "userAssignedIdentities"),
+    "azure-native:network:VirtualNetwork": ("Microsoft.Network", "virtualNetworks"),
+    "azure-native:network:PrivateEndpoint": ("Microsoft.Network", "privateEndpoints"),
+    "azure-native:privatedns:PrivateZone": ("Microsoft.Network", "privateDnsZones"),
 }
 # Child resources: (parent ARM type, input naming the parent, child collection).
 _ARM_CHILDREN = {
@@ -81,6 +90,17 @@ _ARM_CHILDREN = {
         "credentialSets",
     ),
     "azure-native:keyvault:Secret": ("azure-native:keyvault:Vault", "vaultName", "secrets"),
+    "azure-native:network:Subnet": ("azure-native:network:VirtualNetwork", "virtualNetworkName", "subnets"),
+    "azure-native:network:PrivateDnsZoneGroup": (
+        "azure-native:network:PrivateEndpoint",
+        "privateEndpointName",
+        "privateDnsZoneGroups",
+    ),
+    "azure-native:privatedns:VirtualNetworkLink": (
+        "azure-native:privatedns:PrivateZone",
+        "privateZoneName",
+        "virtualNetworkLinks",
+    ),
 }
 # Extension resources live under the resource they apply to: (input naming that resource, provider, collection).
 _ARM_EXTENSIONS = {
@@ -246,9 +266,42 @@ class OfflineMocks(pulumi.runtime.Mocks):
         elif type_ == "azure-native:containerregistry:CacheRule":
             outputs["provisioningState"] = "Succeeded"
             outputs["creationDate"] = "2025-01-01T00:00:00Z"
-        elif type_ == "azure-native:containerregistry:CredentialSet":
+        elif type_ in (
+            "azure-native:containerregistry:CredentialSet",
+            "azure-native:network:VirtualNetwork",
+            "azure-native:network:Subnet",
+        ):
+            outputs["provisioningState"] = "Succeeded"
+        elif type_ == "azure-native:network:PrivateEndpoint":
+            self._private_endpoint(resource_name, outputs)
+        elif type_ == "azure-native:privatedns:PrivateZone":
+            outputs["numberOfRecordSets"] = 1
+            outputs["provisioningState"] = "Succeeded"
+        elif type_ == "azure-native:privatedns:VirtualNetworkLink":
+            outputs["virtualNetworkLinkState"] = "Completed"
             outputs["provisioningState"] = "Succeeded"
         return arm_id, outputs
+
+    @staticmethod
+    def _private_endpoint(resource_name: str, outputs: dict) -> None:
+        """Azure gives the endpoint a NIC in its subnet and approves a connection to a resource of the same owner."""
+        subnet_id = str((outputs.get("subnet") or {}).get("id", ""))
+        rg = outputs.get("resourceGroupName", "offline-rg")
+        outputs["networkInterfaces"] = [
+            {
+                "id": f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{rg}/providers/Microsoft.Network/"
+                f"networkInterfaces/{resource_name}.nic.{_uuid_from(resource_name, 'nic')}"
+            }
+        ]
+        for connection in outputs.get("privateLinkServiceConnections") or []:
+            if isinstance(connection, dict):
+                connection["privateLinkServiceConnectionState"] = {
+                    "status": "Approved",
+                    "description": "Auto-Approved",
+                    "actionsRequired": "None",
+                }
+        outputs["subnet"] = {"id": subnet_id}
+        outputs["provisioningState"] = "Succeeded"
 
     @staticmethod
     def _managed_cluster(resource_name: str, arm_id: str, outputs: dict) -> None:
@@ -256,8 +309,17 @@ class OfflineMocks(pulumi.runtime.Mocks):
         location = outputs.get("location", "westeurope")
         node_rg = outputs.get("nodeResourceGroup") or f"MC_{outputs.get('resourceGroupName')}_{resource_name}_{location}"
         outputs["nodeResourceGroup"] = node_rg
-        outputs["fqdn"] = f"{outputs.get('dnsPrefix', resource_name)}-{_digest(resource_name)}.hcp.{location}.azmk8s.io"
-        outputs["azurePortalFQDN"] = outputs["fqdn"].replace(".hcp.", ".portal.hcp.")
+        prefix = f"{outputs.get('dnsPrefix', resource_name)}-{_digest(resource_name)}"
+        access = outputs.get("apiServerAccessProfile") or {}
+        if access.get("enablePrivateCluster"):
+            # A private cluster's API server name lives in an AKS-managed privatelink zone; it has a public
+            # name only with enablePrivateClusterPublicFQDN.
+            outputs["privateFQDN"] = f"{prefix}.{_uuid_from(resource_name, 'private')}.privatelink.{location}.azmk8s.io"
+            if access.get("enablePrivateClusterPublicFQDN"):
+                outputs["fqdn"] = f"{prefix}.hcp.{location}.azmk8s.io"
+        else:
+            outputs["fqdn"] = f"{prefix}.hcp.{location}.azmk8s.io"
+        outputs["azurePortalFQDN"] = f"{prefix}.portal.hcp.{location}.azmk8s.io"
         outputs["currentKubernetesVersion"] = _patch_version(outputs.get("kubernetesVersion"))
         outputs["powerState"] = {"code": "Running"}
 
