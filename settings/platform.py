@@ -18,6 +18,7 @@ from settings.schema import (
     NAMESPACE,
     Check,
     ConfigError,
+    Invalid,
     boolean,
     integer,
     list_of,
@@ -90,18 +91,28 @@ ZONES = _unique(list_of(Check('availability zones "1", "2", "3"', _zone)))
 _TAG_KEY = re.compile(r"[^<>%&\\?/]{1,512}")
 
 
+# Azure allows 50 tags per resource (Microsoft Learn, "Use tags to organize your Azure resources", Limitations);
+# the stack always adds `project` and `stack`.
+MAX_USER_TAGS = 50 - 2
+
+
 def _tags(value: Any) -> Mapping[str, str]:
     if not isinstance(value, dict):
         raise TypeError
+    if len(value) > MAX_USER_TAGS:
+        raise Invalid(shown=f"{len(value)} tags", hint=f"Azure allows 50 tags per resource and the stack adds "
+                      f"`project` and `stack`: at most {MAX_USER_TAGS} here")
     for key, tag in value.items():
         if not isinstance(key, str) or not _TAG_KEY.fullmatch(key):
-            raise ValueError
+            raise Invalid(entry=str(key), shown=repr(key), allowed="a tag name of 1-512 characters, none of <>%&\\?/")
         if not isinstance(tag, str) or len(tag) > 256:
-            raise ValueError
+            shown = f'"{tag[:20]}..." ({len(tag)} characters)' if isinstance(tag, str) else repr(tag)
+            raise Invalid(entry=key, shown=shown, allowed="a tag value: a string of at most 256 characters")
     return dict(value)
 
 
-TAGS = Check("a map of tag name (1-512 characters, none of <>%&\\?/) to a string of at most 256 characters", _tags)
+TAGS = Check(f"a map of at most {MAX_USER_TAGS} tags: tag name (1-512 characters, none of <>%&\\?/) to a string of "
+             "at most 256 characters", _tags)
 
 # Sections -----------------------------------------------------------------------------------------------
 
