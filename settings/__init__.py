@@ -82,7 +82,7 @@ class StackSettings:
         if self.platform.kind == "existing" and exposure == "NodePort" and smilr.enabled and smilr.api_endpoint is None:
             raise ConfigError(
                 f"{NAMESPACE}:apps.smilr.apiEndpoint: expected the data API's public URL when Services are "
-                "exposed as NodePort (existing.exposure), got null"
+                f"exposed as NodePort (existing.exposure), got null: {smilr.api_endpoint_hint()}"
             )
 
 

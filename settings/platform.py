@@ -25,6 +25,7 @@ from settings.schema import (
     matching,
     one_of,
     optional,
+    quantity,
     section,
     setting,
 )
@@ -387,6 +388,27 @@ class ExistingClusterSettings:
         one_of("LoadBalancer", "NodePort"),
         default="LoadBalancer",
     )
+    # The nodes of an existing cluster are unknown offline: a declared budget lets the capacity check run.
+    allocatable_cpu: str | None = setting(
+        "allocatableCpu",
+        "CPU the cluster's nodes leave to the apps' pods (after its own control plane and add-ons); the render "
+        "fails when the apps request more. Set together with allocatableMemory; unset: not checked.",
+        optional(quantity("2 or 3500m")),
+        default=None,
+    )
+    allocatable_memory: str | None = setting(
+        "allocatableMemory",
+        "Memory the cluster's nodes leave to the apps' pods; set together with allocatableCpu; unset: not checked.",
+        optional(quantity("7Gi or 7500Mi")),
+        default=None,
+    )
+
+    def __post_init__(self) -> None:
+        if (self.allocatable_cpu is None) != (self.allocatable_memory is None):
+            given, missing = (("allocatableCpu", "allocatableMemory") if self.allocatable_cpu is not None
+                              else ("allocatableMemory", "allocatableCpu"))
+            raise ConfigError(f"{NAMESPACE}:existing.{missing}: expected a quantity when existing.{given} is set "
+                              "(the capacity budget needs both), got null")
 
 
 # The group ------------------------------------------------------------------------------------------------

@@ -174,7 +174,11 @@ def _size(value: Any) -> str:
     return value
 
 
-QUANTITY = Check("a Kubernetes quantity greater than zero such as 500M or 5Gi", _size)
+def quantity(examples: str) -> Check:
+    return Check(f"a Kubernetes quantity greater than zero such as {examples}", _size)
+
+
+QUANTITY = quantity("500M or 5Gi")
 
 
 def dns_name(example: str, wildcard: bool = False) -> Check:
