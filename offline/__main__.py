@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
 
 README_BEGIN = "<!-- config-docs:begin -->"
 README_END = "<!-- config-docs:end -->"
+COST_BEGIN = "<!-- cost-estimates:begin -->"
+COST_END = "<!-- cost-estimates:end -->"
 
 
 def config_table() -> str:
@@ -61,6 +63,12 @@ def _config_docs(readme: Path | None) -> int:
         return 2
     head, rest = text.split(README_BEGIN, 1)
     _, tail = rest.split(README_END, 1)
+    if COST_BEGIN in tail and COST_END in tail:  # the environments' cost estimates, from the stacks themselves
+        from .cost import readme_table
+
+        before, rest = tail.split(COST_BEGIN, 1)
+        _, after = rest.split(COST_END, 1)
+        tail = f"{before}{COST_BEGIN}\n{readme_table(PROJECT_DIR, available_stacks(PROJECT_DIR))}{COST_END}{after}"
     try:
         readme.write_text(f"{head}{README_BEGIN}\n{table}{README_END}{tail}", encoding="utf-8")
     except OSError as exc:

@@ -25,6 +25,8 @@ import yaml
 
 from . import gitops
 from .capacity import CapacityReport, check_capacity
+from .cost import CostEstimate
+from .cost import estimate as estimate_cost
 from .engine import PROJECT_DIR, RecordedResource, Recording, run_stack
 from .redact import REDACTED, Redactor
 from .summary import PART_OF, render_summary
@@ -48,6 +50,7 @@ class RenderResult:
     files: list[Path] = field(default_factory=list)
     recording: Recording | None = None
     capacity: CapacityReport | None = None
+    cost: CostEstimate | None = None
 
 
 def _sorted(value):
@@ -208,13 +211,16 @@ def _write(stack: str, out: Path, recording: Recording, kubernetes_version: str 
         key: (REDACTED if key in recording.secret_output_names else redactor.deep(value))
         for key, value in recording.stack_outputs.items()
     }
-    summary = render_summary(stack, manifests, others, outputs)
+    result.cost = estimate_cost(manifests, others)
+    summary = render_summary(stack, manifests, others, outputs).rstrip("\n") + "\n\n" + result.cost.markdown()
     (out / "summary.md").write_text(redactor.text(summary))
     result.files.append(out / "summary.md")
     result.files += gitops.write(recording, out)  # the Pulumi Kubernetes Operator Stack, in OUT/gitops
 
     for app, count in sorted(per_app.items()):
         progress(f"  {app}: {count} Kubernetes objects")
+    if result.cost.priced:
+        progress(f"cost: about {result.cost.total()} a month (an estimate: see summary.md)")
 
     # The apps at their maximum replicas must fit the node pools at their maximum size (see capacity.py).
     result.capacity = check_capacity(recording)
