@@ -95,3 +95,20 @@ def test_make_help_lists_every_target_a_user_runs():
     listed = subprocess.run(["make", "help"], cwd=PROJECT_DIR, capture_output=True, text=True, check=True).stdout
     for target in ("render", "test", "lint", "docs", "scan", "bench", "clean"):
         assert re.search(rf"^make {target}\b", listed, re.MULTILINE), target
+
+
+def test_the_readme_benchmark_table_and_ratios_are_the_ones_bench_results_md_holds():
+    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+    readme = (PROJECT_DIR / "README.md").read_text()
+    results = (PROJECT_DIR / "bench" / "results.md").read_text()
+    assert readme.split(begin, 1)[1].split(end, 1)[0] == results.split(begin, 1)[1].split(end, 1)[0]
+
+
+def test_the_benchmark_measures_cdk8s_plus_through_app_synth_writing_files():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench", PROJECT_DIR / "bench" / "bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert "app.synth()" in bench.CDK8S_CHILD and "synth_yaml" not in bench.CDK8S_CHILD
+    assert bench.CDK8S_PATH == "app.synth()"
