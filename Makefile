@@ -25,9 +25,9 @@ help:
 # `$(PY_AT_LEAST) 3 11`: does $(PYTHON) (or the existing venv's python) have at least that version?
 PY_AT_LEAST = f() { $$(test -x $(PY) && echo $(PY) || echo $(PYTHON)) -c "import sys; sys.exit(sys.version_info < ($$1, $$2))"; }; f
 
-# A fresh venv is a ~670 MB download-and-install that prints nothing for one to two minutes: say so first.
+# A fresh venv is a ~630 MB download-and-install that prints nothing for one to two minutes: say so first.
 $(VENV)/.installed: requirements.txt requirements-render.txt
-	@test -x $(PY) || echo "creating $(VENV) and installing requirements-render.txt (about 670 MB, 1-2 minutes the first time) ..."
+	@test -x $(PY) || echo "creating $(VENV) and installing requirements-render.txt (about 630 MB, 1-2 minutes the first time) ..."
 	@$(PY_AT_LEAST) 3 10 || { echo "make render needs Python 3.10 or later (PYTHON=$(PYTHON))"; exit 2; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-render.txt

@@ -112,3 +112,11 @@ def test_the_benchmark_measures_cdk8s_plus_through_app_synth_writing_files():
     spec.loader.exec_module(bench)
     assert "app.synth()" in bench.CDK8S_CHILD and "synth_yaml" not in bench.CDK8S_CHILD
     assert bench.CDK8S_PATH == "app.synth()"
+
+
+def test_a_first_make_render_says_what_it_installs_before_the_silent_install():
+    plan = subprocess.run(["make", "-n", "-B", "render"], cwd=PROJECT_DIR, capture_output=True, text=True,
+                          check=True).stdout.splitlines()
+    notice = next(i for i, line in enumerate(plan) if "echo" in line and "MB" in line and "minutes" in line)
+    install = next(i for i, line in enumerate(plan) if "pip install" in line)
+    assert notice < install
