@@ -27,7 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     render.add_argument("--out", required=True, type=Path, help="output folder, e.g. build/dev")
     docs = commands.add_parser("config-docs", help="print the stack config reference as a Markdown table")
-    docs.add_argument("--write", type=Path, metavar="README", help="replace the table between the markers in README")
+    docs.add_argument("--write", type=Path, metavar="README",
+                      help="replace the tables between the markers in README: the config table and, where its "
+                           "markers are, the stacks' cost estimates")
     return parser
 
 

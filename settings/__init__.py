@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from dataclasses import dataclass
@@ -110,11 +109,22 @@ def _check_namespaces() -> None:
         namespace, _, key = full.partition(":")
         if namespace == NAMESPACE or namespace in _OTHER_NAMESPACES or not key:
             continue
-        if difflib.SequenceMatcher(None, namespace.lower(), NAMESPACE).ratio() >= 0.8:
+        if _edits(namespace.lower(), NAMESPACE) <= 2:  # a typo, not another namespace
             raise ConfigError(
                 f"{full}: unknown config namespace {namespace!r} (did you mean {NAMESPACE!r}?): this program "
                 f"reads only {NAMESPACE}:* keys"
             )
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance: insertions, deletions and substitutions turning `a` into `b`."""
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other)))
+        previous = current
+    return previous[-1]
 
 
 def _check_secrets_are_secret(settings: StackSettings) -> None:

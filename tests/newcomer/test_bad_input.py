@@ -183,6 +183,15 @@ def test_a_typo_in_the_namespace_is_not_ignored():
                        "'aks-microservices'?): this program reads only aks-microservices:* keys")
 
 
+@pytest.mark.parametrize("namespace", ["aks-microservice", "aks-micro-services", "AKS-Microservices", "aks_microservices"])
+def test_namespaces_within_two_edits_of_ours_are_typos(namespace):
+    assert "unknown config namespace" in _config_error({f"{namespace}:dataProtection": "false"})
+
+
+def test_a_namespace_further_from_ours_is_someone_else_s():
+    assert run_stack("dev", overrides={"aks-microservices-tools:mode": "x"}).resources
+
+
 def test_the_providers_namespaces_are_not_typos():
     assert run_stack("dev", overrides={"kubernetes:enableServerSideApply": "true"}).resources
 
