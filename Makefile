@@ -1,6 +1,7 @@
-# Two commands do everything on a fresh machine: `make render` and `make test`.
-# Each creates .venv and installs requirements.txt on first use (and again when requirements.txt changes).
-# `make scan` renders, then runs Checkov on the manifests (its own .venv-scan, created on first use), and on
+# Two commands do everything on a fresh machine: `make render` and `make test` (`make help` lists every target).
+# Both use .venv: `make render` installs the runtime and the render's validation (requirements-render.txt,
+# Python 3.10+), `make test` adds the test tools (requirements-dev.txt, Python 3.11+), each on first use and
+# again when its files change. `make scan` renders, then runs Checkov on the manifests (its own .venv-scan), and on
 # the prod stack's Azure resources written out as an ARM template.
 
 PYTHON ?= python3
@@ -11,11 +12,33 @@ OUT    ?= build/$(STACK)
 # Checkov's dependencies conflict with the Pulumi program's (protobuf): it gets a virtualenv of its own.
 SCAN_VENV := .venv-scan
 
-.PHONY: render test lint docs clean scan
+.PHONY: help render test lint docs clean scan
 
-$(VENV)/.installed: requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+help:
+	@echo "make render [STACK=dev|prod|local] [OUT=build/STACK]  render and validate a stack offline"
+	@echo "make test       ruff, actionlint on the workflows, the policy pack's tests, then pytest"
+	@echo "make lint       ruff only"
+	@echo "make docs       regenerate the README's stack config table"
+	@echo "make scan       render, then Checkov on the manifests (own .venv-scan)"
+	@echo "make bench      the engine benchmark, writes bench/results.md (about 3 minutes)"
+	@echo "make clean      remove build/ and the tool caches"
+
+# `$(PY_AT_LEAST) 3 11`: does $(PYTHON) (or the existing venv's python) have at least that version?
+PY_AT_LEAST = f() { $$(test -x $(PY) && echo $(PY) || echo $(PYTHON)) -c "import sys; sys.exit(sys.version_info < ($$1, $$2))"; }; f
+
+# A fresh venv is a ~630 MB download-and-install that prints nothing for one to two minutes: say so first.
+$(VENV)/.installed: requirements.txt requirements-render.txt
+	@test -x $(PY) || echo "creating $(VENV) and installing requirements-render.txt (about 630 MB, 1-2 minutes the first time) ..."
+	@$(PY_AT_LEAST) 3 10 || { echo "make render needs Python 3.10 or later (PYTHON=$(PYTHON))"; exit 2; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-render.txt
+	touch $@
+
+# Development: the render's requirements plus pytest, hypothesis, ruff, setuptools.
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	@$(PY_AT_LEAST) 3 11 || { echo "make test needs Python 3.11 or later (hypothesis); PYTHON=$(PYTHON)"; exit 2; }
+	@echo "installing the test tools (requirements-dev.txt) into $(VENV) ..."
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 render: $(VENV)/.installed
@@ -38,10 +61,10 @@ scan: render $(SCAN_VENV)/.installed
 	$(PY) scan/arm_template.py --resources $(ARM_OUT)/resources.json --out $(ARM_OUT)/arm/template.json
 	$(PY) scan/checkov_scan.py --framework arm --manifests $(ARM_OUT)/arm --skips scan/checkov-arm-skips.yaml --checkov $(SCAN_VENV)/bin/checkov
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed-dev
 	$(PY) -m ruff check .
 
-test: lint lint-workflows policy-test
+test: $(VENV)/.installed-dev lint lint-workflows policy-test
 	$(PY) -m pytest
 
 clean:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from .engine import PROJECT_DIR
+from .render import RenderOutputError
 from .stack_config import StackConfigError, available_stacks
 
 
@@ -26,12 +27,16 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     render.add_argument("--out", required=True, type=Path, help="output folder, e.g. build/dev")
     docs = commands.add_parser("config-docs", help="print the stack config reference as a Markdown table")
-    docs.add_argument("--write", type=Path, metavar="README", help="replace the table between the markers in README")
+    docs.add_argument("--write", type=Path, metavar="README",
+                      help="replace the tables between the markers in README: the config table and, where its "
+                           "markers are, the stacks' cost estimates")
     return parser
 
 
 README_BEGIN = "<!-- config-docs:begin -->"
 README_END = "<!-- config-docs:end -->"
+COST_BEGIN = "<!-- cost-estimates:begin -->"
+COST_END = "<!-- cost-estimates:end -->"
 
 
 def config_table() -> str:
@@ -49,13 +54,28 @@ def _config_docs(readme: Path | None) -> int:
     if readme is None:
         print(table, end="")
         return 0
-    text = readme.read_text()
+    try:
+        text = readme.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        print(f"error: config-docs --write {readme}: cannot read it: {why}", file=sys.stderr)
+        return 2
     if README_BEGIN not in text or README_END not in text:
         print(f"error: {readme} has no {README_BEGIN} ... {README_END} markers", file=sys.stderr)
         return 2
     head, rest = text.split(README_BEGIN, 1)
     _, tail = rest.split(README_END, 1)
-    readme.write_text(f"{head}{README_BEGIN}\n{table}{README_END}{tail}")
+    if COST_BEGIN in tail and COST_END in tail:  # the environments' cost estimates, from the stacks themselves
+        from .cost import readme_table
+
+        before, rest = tail.split(COST_BEGIN, 1)
+        _, after = rest.split(COST_END, 1)
+        tail = f"{before}{COST_BEGIN}\n{readme_table(PROJECT_DIR, available_stacks(PROJECT_DIR))}{COST_END}{after}"
+    try:
+        readme.write_text(f"{head}{README_BEGIN}\n{table}{README_END}{tail}", encoding="utf-8")
+    except OSError as exc:
+        print(f"error: config-docs --write {readme}: cannot write it: {exc.strerror}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -86,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "config-docs":
             return _config_docs(args.write)
         return _render(args.stack, args.out)
-    except StackConfigError as error:
+    except (StackConfigError, RenderOutputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # a RunError/ConfigError/ValueError from the program: bad input

@@ -19,7 +19,10 @@ Capacity: on AKS, every node pool that workloads may use (not tainted NoSchedule
 no taint) at its maximum node count (autoscaler `maxCount`, else `count`), times the allocatable CPU and memory
 of its VM size. AKS-managed add-on pods (CNI agent, CSI node plugins, monitoring agent, app-routing nginx) also
 request resources on those nodes, so the printed headroom should stay well above zero. On an existing cluster
-the nodes are unknown offline: the check prints the requests and a note, and does not fail.
+the nodes are unknown offline: the stack may declare what they leave to its pods (`existing.allocatableCpu` and
+`existing.allocatableMemory`, e.g. a laptop's kind or Minikube less its control plane) and is checked against
+that; without it the check prints the requests and a note, and does not fail. When the requests do not fit,
+the advice names the settings of the pools that run workloads (a disabled or tainted pool's would not help).
 """
 
 from __future__ import annotations
@@ -246,6 +249,7 @@ class Pool:
     max_nodes: int
     per_node: Amount | None  # None: VM size unknown to VM_SIZES
     tainted: bool = False
+    autoscaled: bool = False
 
     @property
     def usable(self) -> bool:
@@ -262,7 +266,16 @@ def _pool(name: str, profile: Mapping[str, Any], network_profile: Mapping[str, A
     taints = profile.get("nodeTaints") or []
     tainted = any(str(t).endswith((":NoSchedule", ":NoExecute")) for t in taints)
     return Pool(name, str(profile.get("vmSize")), max_nodes, allocatable(str(profile.get("vmSize")), max_pods),
-                tainted)
+                tainted, autoscaled)
+
+
+def pool_settings(pool: Pool) -> tuple[str, str]:
+    """The stack config keys that size `pool`: its node count (or autoscaler maximum) and its VM size."""
+    if pool.name == "system":
+        return ("cluster.systemPool.maxCount" if pool.autoscaled else "cluster.nodeCount", "cluster.systemPool.vmSize")
+    if pool.name == "user":
+        return "cluster.userPool.maxCount", "cluster.userPool.vmSize"
+    return f"the {pool.name} pool's maxCount", f"the {pool.name} pool's vmSize"
 
 
 def aks_pools(resources: Iterable[Any]) -> list[Pool]:
@@ -309,7 +322,7 @@ class CapacityReport:
         if not self.checked:
             first = f"capacity: requests {self.requests} at maximum replicas; not checked"
         else:
-            usable = ", ".join(str(p) for p in self.pools if p.usable)
+            usable = ", ".join(str(p) for p in self.pools if p.usable) or BUDGET_KEYS
             first = (f"capacity: requests {self.requests} of {self.allocatable} allocatable "
                      f"(headroom {self.headroom}; {usable})")
         return [first, *(f"  capacity note: {note}" for note in self.notes)]
@@ -318,15 +331,23 @@ class CapacityReport:
         """One line saying why the apps do not fit and what to change; None when they fit."""
         if self.fits:
             return None
+        usable = [p for p in self.pools if p.usable]
         if self.oversized:
             largest = max(self.oversized, key=lambda d: (d.per_pod.memory, d.per_pod.cpu))
+            sizes = " or ".join(pool_settings(p)[1] for p in usable)
             return (f"capacity: {largest.workload} requests {largest.per_pod} per pod, more than one node of "
-                    f"any usable pool allocates: use a larger cluster.userPool.vmSize or lower its requests")
+                    f"any usable pool allocates: use a larger {sizes} or lower its requests")
         short = Amount(max(self.requests.cpu - self.allocatable.cpu, Decimal(0)),
                        max(self.requests.memory - self.allocatable.memory, Decimal(0)))
+        if not self.pools:  # an existing cluster, against its declared budget
+            return (f"capacity: the enabled apps request {self.requests} at their maximum replicas, more than the "
+                    f"{self.allocatable} of {BUDGET_KEYS} (short by {short}): give the cluster more and raise "
+                    "both, lower the apps' replicas, or turn an app off (apps.<app>.enabled: false)")
+        # Name only the settings of the pools that run workloads: a disabled or tainted pool's are no help.
+        raise_ = " or ".join(key for p in usable for key in pool_settings(p))
         return (f"capacity: the enabled apps request {self.requests} at their maximum replicas, more than the "
                 f"{self.allocatable} the node pools allocate at their maximum size (short by {short}): raise "
-                "cluster.userPool.maxCount or cluster.userPool.vmSize, or lower the apps' replicas")
+                f"{raise_}, or lower the apps' replicas")
 
 
 def check_capacity(recording: Any) -> CapacityReport:
@@ -341,8 +362,11 @@ def check_capacity(recording: Any) -> CapacityReport:
 
     platform = recording.config.get(f"{recording.project}:platform")
     if not pools:
-        why = ("an existing cluster's nodes are not known offline" if platform == "existing"
-               else "the stack creates no AKS node pool")
+        budget = _existing_budget(recording) if platform == "existing" else None
+        if budget is not None:
+            return CapacityReport(requests, budget, demands=tuple(demands), notes=tuple(notes))
+        why = (f"an existing cluster's nodes are not known offline (declare them with {BUDGET_KEYS})"
+               if platform == "existing" else "the stack creates no AKS node pool")
         return CapacityReport(requests, None, demands=tuple(demands), notes=(why, *notes))
     unknown = [p for p in usable if p.per_node is None]
     if unknown:
@@ -355,3 +379,20 @@ def check_capacity(recording: Any) -> CapacityReport:
     supply = sum((p.per_node * p.max_nodes for p in usable), Amount())
     oversized = tuple(d for d in demands if d.pods and not any(d.per_pod.fits_in(p.per_node) for p in usable))
     return CapacityReport(requests, supply, tuple(pools), tuple(demands), tuple(notes), oversized)
+
+
+BUDGET_KEYS = "existing.allocatableCpu / existing.allocatableMemory"
+
+
+def _existing_budget(recording: Any) -> Amount | None:
+    """What the stack declares an existing cluster leaves to its pods (`existing.allocatable*`), if it does."""
+    import json
+
+    raw = recording.config.get(f"{recording.project}:existing")
+    existing = json.loads(raw) if isinstance(raw, str) and raw.startswith("{") else raw
+    if not isinstance(existing, Mapping):
+        return None
+    cpu, memory = existing.get("allocatableCpu"), existing.get("allocatableMemory")
+    if cpu is None or memory is None:
+        return None
+    return Amount(quantity(cpu), quantity(memory))

@@ -439,19 +439,30 @@ def run(
     return recording
 
 
+@dataclass(frozen=True)
+class SecretConfig:
+    """A config value given to `run_stack(overrides=...)` as secret config, as `pulumi config set --secret` sets it."""
+
+    value: Any
+
+
 def _config_from_mapping(project: str, stack: str, config: dict[str, Any] | None) -> StackConfig:
     import json
 
     values: dict[str, str] = {}
+    secret_keys: set[str] = set()
     for key, value in (config or {}).items():
         full = key if ":" in key else f"{project}:{key}"
+        if isinstance(value, SecretConfig):
+            secret_keys.add(full)
+            value = value.value
         if isinstance(value, str):
             values[full] = value
         elif isinstance(value, bool):
             values[full] = "true" if value else "false"
         else:
             values[full] = json.dumps(value)
-    return StackConfig(project=project, stack=stack, values=values)
+    return StackConfig(project=project, stack=stack, values=values, secret_keys=frozenset(secret_keys))
 
 
 def _secret_config_values(config: StackConfig) -> set[str]:
@@ -480,7 +491,7 @@ def stack_config(project_dir: Path, stack: str, overrides: dict[str, Any] | None
         project=config.project,
         stack=stack,
         values={**config.values, **extra.values},
-        secret_keys=config.secret_keys - set(extra.values),
+        secret_keys=(config.secret_keys - set(extra.values)) | extra.secret_keys,
     )
 
 

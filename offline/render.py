@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -24,6 +25,8 @@ import yaml
 
 from . import gitops
 from .capacity import CapacityReport, check_capacity
+from .cost import CostEstimate
+from .cost import estimate as estimate_cost
 from .engine import PROJECT_DIR, RecordedResource, Recording, run_stack
 from .redact import REDACTED, Redactor
 from .routes import route_table, shadowing
@@ -48,6 +51,7 @@ class RenderResult:
     files: list[Path] = field(default_factory=list)
     recording: Recording | None = None
     capacity: CapacityReport | None = None
+    cost: CostEstimate | None = None
 
 
 def _sorted(value):
@@ -75,6 +79,56 @@ def _parent_name(recording: Recording, resource: RecordedResource) -> str | None
     return resource.parent_urn.split("::")[-1] if resource.parent_urn else None
 
 
+# The output folder -----------------------------------------------------------------------------------------
+# A render writes into a fresh sibling folder and swaps it in whole at the end, so OUT never mixes files of two
+# renders, and a render that fails (bad config, a program error) leaves OUT as it was. OUT is replaced only
+# when it is a render's own folder: it holds MARKER, or (folders from before the marker) only what a render
+# writes. Anything else is refused, so `--out` never deletes a file the render did not write.
+
+MARKER = ".offline-render"
+_RENDER_NAMES = frozenset({MARKER, "k8s", "resources.json", "summary.md", "gitops"})
+
+
+class RenderOutputError(Exception):
+    """OUT cannot be used; the message is one line naming the path and why."""
+
+
+def check_out(out: Path) -> None:
+    """Raise RenderOutputError unless OUT is absent, an empty folder or a render's own folder."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise RenderOutputError(f"--out {out}: exists and is not a folder (give a folder path, e.g. build/dev)")
+    if not out.exists():
+        return
+    try:
+        names = {child.name for child in out.iterdir()}
+    except OSError as exc:
+        raise RenderOutputError(f"--out {out}: cannot read the folder: {exc.strerror}") from None
+    if names and MARKER not in names and not names <= _RENDER_NAMES:
+        strangers = ", ".join(sorted(names - _RENDER_NAMES)[:3])
+        raise RenderOutputError(
+            f"--out {out}: the folder holds files a render did not write ({strangers}); it would be replaced "
+            f"whole: give an empty or new folder"
+        )
+
+
+def _staging(out: Path) -> Path:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{out.name}.rendering-", dir=out.parent))
+    except OSError as exc:
+        raise RenderOutputError(f"--out {out}: cannot create it: {exc.strerror}") from None
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.previous-", dir=out.parent))
+        out.rename(old / out.name)
+    staging.rename(out)
+    if old is not None:
+        shutil.rmtree(old)
+
+
 def render(
     stack: str,
     out: Path,
@@ -84,16 +138,33 @@ def render(
     progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
     collect_garbage: bool = True,
 ) -> RenderResult:
+    """Render `stack` to OUT (see the module docstring). Raises RenderOutputError before running the program
+    when OUT cannot be used; OUT is untouched when the program fails."""
+    check_out(out)
     started = time.perf_counter()
     recording = run_stack(stack, project_dir=project_dir, collect_garbage=collect_garbage)
+    staging = _staging(out)
+    try:
+        result = _write(stack, staging, recording, kubernetes_version, progress)
+        (staging / MARKER).write_text(
+            f"Written by `python -m offline render --stack {stack}`; the next render replaces this folder whole.\n"
+            f"result: {'valid' if not result.errors else f'{len(result.errors)} errors'}\n"
+        )
+        _swap_in(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    result.out = out
+    result.files = [out / path.relative_to(staging) for path in result.files]
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _write(stack: str, out: Path, recording: Recording, kubernetes_version: str | None,
+           progress: Callable[[str], None]) -> RenderResult:
     result = RenderResult(out=out, recording=recording)
     redactor = Redactor(recording.secret_values)
     version = kubernetes_version or _kubernetes_version(recording)
-
-    k8s_dir = out / "k8s"
-    if k8s_dir.exists():
-        shutil.rmtree(k8s_dir)  # stale objects from an earlier render must not survive
-    out.mkdir(parents=True, exist_ok=True)
 
     per_app: Counter[str] = Counter()
     written: dict[Path, str] = {}
@@ -144,13 +215,16 @@ def render(
         key: (REDACTED if key in recording.secret_output_names else redactor.deep(value))
         for key, value in recording.stack_outputs.items()
     }
-    summary = render_summary(stack, manifests, others, outputs)
+    result.cost = estimate_cost(manifests, others)
+    summary = render_summary(stack, manifests, others, outputs).rstrip("\n") + "\n\n" + result.cost.markdown()
     (out / "summary.md").write_text(redactor.text(summary))
     result.files.append(out / "summary.md")
     result.files += gitops.write(recording, out)  # the Pulumi Kubernetes Operator Stack, in OUT/gitops
 
     for app, count in sorted(per_app.items()):
         progress(f"  {app}: {count} Kubernetes objects")
+    if result.cost.priced:
+        progress(f"cost: about {result.cost.total()} a month (an estimate: see summary.md)")
 
     # The apps at their maximum replicas must fit the node pools at their maximum size (see capacity.py).
     result.capacity = check_capacity(recording)
@@ -158,7 +232,6 @@ def render(
         progress(line)
     if not result.capacity.fits:
         result.errors.append(result.capacity.error())
-    result.seconds = time.perf_counter() - started
     return result
 
 

@@ -29,14 +29,43 @@ class StackConfig:
     secret_keys: frozenset[str] = frozenset()
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys; the Pulumi CLI (Go yaml.v3) refuses them, and so do we."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                mark = key_node.start_mark
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first at line {seen[key] + 1})", mark)
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _yaml_problem(path: Path, exc: yaml.YAMLError) -> str:
+    """`path:line:column: problem`, one line (PyYAML's own message spans several)."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context, started = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and started is not None and started is not mark:
+        context += f" started at line {started.line + 1}, column {started.column + 1}"
+    return f"{where}: not valid YAML: {problem}" + (f" ({context})" if context and context != problem else "")
+
+
 def _read_yaml(path: Path) -> dict:
     try:
-        with path.open(encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
+        raw = path.read_bytes()
+        data = yaml.load(raw.decode("utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except OSError as exc:
         raise StackConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise StackConfigError(f"{path}:{line}: not UTF-8 text ({exc.reason} 0x{raw[exc.start]:02x})") from None
     except yaml.YAMLError as exc:
-        raise StackConfigError(f"{path}: not valid YAML: {exc}".splitlines()[0]) from None
+        raise StackConfigError(_yaml_problem(path, exc)) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

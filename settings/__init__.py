@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,18 +14,39 @@ from settings.availability import AvailabilitySettings
 from settings.platform import PlatformSettings
 from settings.schema import (
     NAMESPACE,
+    Check,
     ConfigError,
+    Invalid,
     boolean,
     describe,
     inline,
     load_section,
-    matching,
     section,
     setting,
 )
 from settings.secrets import SecretSettings
 
 __all__ = ["NAMESPACE", "ConfigError", "SecretSettings", "StackSettings", "describe_all", "load_settings"]
+
+
+_MINOR_VERSION = re.compile(r"1\.(2[7-9]|3[0-7])")
+
+
+def _kubernetes_version(value: Any) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str) and _MINOR_VERSION.fullmatch(value):
+        return value
+    if isinstance(value, str) and _MINOR_VERSION.fullmatch(value + "0"):
+        # YAML reads an unquoted 1.30 as the number 1.3, and Pulumi hands the program "1.3".
+        raise Invalid(hint=f'an unquoted {value}0 in YAML is the number {value}: quote it, kubernetesVersion: "{value}0"')
+    raise ValueError
+
+
+KUBERNETES_VERSION = Check('a supported minor version from "1.27" to "1.37"', _kubernetes_version)
+
+# Config namespaces this program knows besides its own: the providers' (a stack may set their options).
+_OTHER_NAMESPACES = frozenset({"pulumi", "kubernetes", "azure-native", "azure", "random"})
 
 
 @dataclass(frozen=True)
@@ -36,7 +58,7 @@ class StackSettings:
         "Kubernetes minor version of the cluster; manifests are validated against its API schema. At least"
         " 1.27: the workloads use topology-spread `matchLabelKeys` and the PDB `unhealthyPodEvictionPolicy`,"
         " enabled by default from 1.27.",
-        matching(r"1\.(2[7-9]|3[0-7])", 'a supported minor version from "1.27" to "1.37"'),
+        KUBERNETES_VERSION,
         default="1.33",
     )
     data_protection: bool = setting(
@@ -63,7 +85,7 @@ class StackSettings:
         if self.platform.kind == "existing" and exposure == "NodePort" and smilr.enabled and smilr.api_endpoint is None:
             raise ConfigError(
                 f"{NAMESPACE}:apps.smilr.apiEndpoint: expected the data API's public URL when Services are "
-                "exposed as NodePort (existing.exposure), got null"
+                f"exposed as NodePort (existing.exposure), got null: {smilr.api_endpoint_hint()}"
             )
         self._check_availability()
 
@@ -144,10 +166,54 @@ def _parse(key: str, raw: Any) -> Any:
     return raw
 
 
+def _check_namespaces() -> None:
+    """A key in a namespace that is a typo of ours (`aks-microservice:cluster`) would be silently ignored."""
+    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    for full in sorted(merged):
+        namespace, _, key = full.partition(":")
+        if namespace == NAMESPACE or namespace in _OTHER_NAMESPACES or not key:
+            continue
+        if _edits(namespace.lower(), NAMESPACE) <= 2:  # a typo, not another namespace
+            raise ConfigError(
+                f"{full}: unknown config namespace {namespace!r} (did you mean {NAMESPACE!r}?): this program "
+                f"reads only {NAMESPACE}:* keys"
+            )
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance: insertions, deletions and substitutions turning `a` into `b`."""
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other)))
+        previous = current
+    return previous[-1]
+
+
+def _check_secrets_are_secret(settings: StackSettings) -> None:
+    """A value under `secrets` must be Pulumi secret config: a clear-text one would sit unencrypted in the
+    stack file and in git."""
+    given = [doc.key for doc in describe(SecretSettings, "secrets")
+             if getattr(settings.secrets, _attribute(doc.key.split(".", 1)[1]))]
+    if given and not is_secret_config("secrets"):
+        raise ConfigError(
+            f"{NAMESPACE}:{given[0]}: expected a Pulumi secret, got a clear-text value (value hidden): set it with "
+            f"`pulumi config set --secret --path {given[0]} <value>`"
+        )
+
+
+def _attribute(key: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in key)
+
+
 def load_settings() -> StackSettings:
     """Read and validate all of the stack's config. Raises `ConfigError` (one line) on any bad key or value."""
+    _check_namespaces()
     raw = {key: _parse(key, value) for key, value in _namespace_keys().items()}
-    return load_section(StackSettings, raw)
+    settings = load_section(StackSettings, raw)
+    _check_secrets_are_secret(settings)
+    return settings
 
 
 def is_secret_config(key: str) -> bool:

@@ -19,12 +19,14 @@ from settings.schema import (
     NAMESPACE,
     Check,
     ConfigError,
+    Invalid,
     boolean,
     integer,
     list_of,
     matching,
     one_of,
     optional,
+    quantity,
     section,
     setting,
 )
@@ -108,18 +110,28 @@ IPV4 = Check('an IPv4 address such as "10.0.0.10"', _ipv4)
 _TAG_KEY = re.compile(r"[^<>%&\\?/]{1,512}")
 
 
+# Azure allows 50 tags per resource (Microsoft Learn, "Use tags to organize your Azure resources", Limitations);
+# the stack always adds `project` and `stack`.
+MAX_USER_TAGS = 50 - 2
+
+
 def _tags(value: Any) -> Mapping[str, str]:
     if not isinstance(value, dict):
         raise TypeError
+    if len(value) > MAX_USER_TAGS:
+        raise Invalid(shown=f"{len(value)} tags", hint=f"Azure allows 50 tags per resource and the stack adds "
+                      f"`project` and `stack`: at most {MAX_USER_TAGS} here")
     for key, tag in value.items():
         if not isinstance(key, str) or not _TAG_KEY.fullmatch(key):
-            raise ValueError
+            raise Invalid(entry=str(key), shown=repr(key), allowed="a tag name of 1-512 characters, none of <>%&\\?/")
         if not isinstance(tag, str) or len(tag) > 256:
-            raise ValueError
+            shown = f'"{tag[:20]}..." ({len(tag)} characters)' if isinstance(tag, str) else repr(tag)
+            raise Invalid(entry=key, shown=shown, allowed="a tag value: a string of at most 256 characters")
     return dict(value)
 
 
-TAGS = Check("a map of tag name (1-512 characters, none of <>%&\\?/) to a string of at most 256 characters", _tags)
+TAGS = Check(f"a map of at most {MAX_USER_TAGS} tags: tag name (1-512 characters, none of <>%&\\?/) to a string of "
+             "at most 256 characters", _tags)
 
 # Sections -----------------------------------------------------------------------------------------------
 
@@ -491,6 +503,27 @@ class ExistingClusterSettings:
         one_of("LoadBalancer", "NodePort"),
         default="LoadBalancer",
     )
+    # The nodes of an existing cluster are unknown offline: a declared budget lets the capacity check run.
+    allocatable_cpu: str | None = setting(
+        "allocatableCpu",
+        "CPU the cluster's nodes leave to the apps' pods (after its own control plane and add-ons); the render "
+        "fails when the apps request more. Set together with allocatableMemory; unset: not checked.",
+        optional(quantity("2 or 3500m")),
+        default=None,
+    )
+    allocatable_memory: str | None = setting(
+        "allocatableMemory",
+        "Memory the cluster's nodes leave to the apps' pods; set together with allocatableCpu; unset: not checked.",
+        optional(quantity("7Gi or 7500Mi")),
+        default=None,
+    )
+
+    def __post_init__(self) -> None:
+        if (self.allocatable_cpu is None) != (self.allocatable_memory is None):
+            given, missing = (("allocatableCpu", "allocatableMemory") if self.allocatable_cpu is not None
+                              else ("allocatableMemory", "allocatableCpu"))
+            raise ConfigError(f"{NAMESPACE}:existing.{missing}: expected a quantity when existing.{given} is set "
+                              "(the capacity budget needs both), got null")
 
 
 @dataclass(frozen=True)

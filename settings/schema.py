@@ -44,9 +44,27 @@ class Check:
     def __call__(self, key: str, value: Any) -> Any:
         try:
             return self.convert(value)
+        except Invalid as invalid:  # a check that knows more: which entry is wrong, or what was meant
+            key = f"{key}.{invalid.entry}" if invalid.entry else key
+            if self.hide_value:
+                shown = f"a {type(value).__name__} (value hidden: secret)"
+            else:
+                shown = invalid.shown if invalid.shown is not None else _show(value)
+            hint = f" ({invalid.hint})" if invalid.hint else ""
+            raise ConfigError(f"{NAMESPACE}:{key}: expected {invalid.allowed or self.allowed}, got {shown}{hint}") from None
         except (TypeError, ValueError):
             shown = f"a {type(value).__name__} (value hidden: secret)" if self.hide_value else _show(value)
             raise ConfigError(f"{NAMESPACE}:{key}: expected {self.allowed}, got {shown}") from None
+
+
+class Invalid(ValueError):
+    """Raised by a check's `convert` to say more than "expected <allowed>": the entry of a map that is wrong
+    (named in the key), what to show instead of the whole value, what the entry allows, and a hint."""
+
+    def __init__(self, *, entry: str | None = None, shown: str | None = None, allowed: str | None = None,
+                 hint: str | None = None) -> None:
+        super().__init__(hint or allowed or entry or "invalid")
+        self.entry, self.shown, self.allowed, self.hint = entry, shown, allowed, hint
 
 
 def _int_in(lo: int | None, hi: int | None) -> Callable[[Any], int]:
@@ -105,13 +123,17 @@ def matching(pattern: str, description: str) -> Check:
     return Check(description, convert)
 
 
-def text(allow_empty: bool = False) -> Check:
+def text(allow_empty: bool = False, min_length: int = 1) -> Check:
     def convert(value: Any) -> str:
         if not isinstance(value, str) or (not allow_empty and not value.strip()):
             raise TypeError
+        if not allow_empty and len(value) < min_length:
+            raise ValueError
         return value
 
-    return Check("a non-empty string" if not allow_empty else "a string", convert)
+    if allow_empty:
+        return Check("a string", convert)
+    return Check("a non-empty string" if min_length <= 1 else f"a string of at least {min_length} characters", convert)
 
 
 def given(check: Check) -> Check:
@@ -141,7 +163,43 @@ def map_of(check: Check) -> Check:
     return Check(f"a map of string to {check.allowed}", convert)
 
 
-QUANTITY = matching(r"[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?", "a Kubernetes quantity such as 500M or 5Gi")
+_QUANTITY = re.compile(r"[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?")
+
+
+def _size(value: Any) -> str:
+    if not isinstance(value, str) or not _QUANTITY.fullmatch(value):
+        raise ValueError
+    if not any(c in "123456789" for c in value.rstrip("mkMGTPEi")):  # "0", "0Gi", "0.0": an empty volume
+        raise ValueError
+    return value
+
+
+def quantity(examples: str) -> Check:
+    return Check(f"a Kubernetes quantity greater than zero such as {examples}", _size)
+
+
+QUANTITY = quantity("500M or 5Gi")
+
+
+def dns_name(example: str, wildcard: bool = False) -> Check:
+    """A DNS name (RFC 1123, as Kubernetes checks an Ingress host): labels of 1-63 lowercase letters, digits
+    and '-', not starting or ending with '-', at least two of them, 253 characters in all."""
+    label = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+    def convert(value: Any) -> str:
+        if not isinstance(value, str):
+            raise TypeError
+        labels = value.split(".")
+        if wildcard and labels[0] == "*":
+            labels = labels[1:]
+        if len(value) > 253 or len(labels) < 2 or not all(label.fullmatch(part) for part in labels):
+            raise ValueError
+        too_long = next((part for part in labels if len(part) > 63), None)
+        if too_long is not None:
+            raise Invalid(hint=f"the label {too_long[:12]}... has {len(too_long)} characters, at most 63 are allowed")
+        return value
+
+    return Check(f"a DNS name such as {example} (labels of at most 63 characters, 253 in all)", convert)
 DNS_LABEL = matching(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "a DNS-1123 label (lowercase letters, digits, '-')")
 
 
@@ -201,6 +259,10 @@ def load_section(cls: type[T], raw: Any, path: str = "") -> T:
             full = f"{path}.{key}" if path else key
             close = [k for k in known if k.lower() == str(key).lower()]
             hint = f" (did you mean {close[0]!r}?)" if close else ""
+            head, _, rest = str(key).partition(".")
+            if rest and head in known:  # `cluster.nodeCount: 2` written flat instead of nested
+                hint = (f" (a dotted key is not a path here: nest it as `{head}:` with `{rest.replace('.', ': ')}:`"
+                        f" beneath, or use `pulumi config set --path {full} <value>`)")
             raise ConfigError(
                 f"{NAMESPACE}:{full}: unknown key{hint}; allowed keys: {', '.join(sorted(known))}"
             )

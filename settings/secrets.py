@@ -31,11 +31,16 @@ class SecretSettings:
     todo_mysql_password: bool = setting(
         "todoMysqlPassword", SECRET_KEYS["todoMysqlPassword"], given(text()), default=False, doc_default="generated"
     )
+    # MinIO refuses a root user shorter than 3 characters and a root password shorter than 8 (its Helm chart,
+    # github.com/minio/minio helm/minio/values.yaml: "access key length should be at least 3 character long",
+    # "secret key length should be at least 8 character long").
     knote_minio_access_key: bool = setting(
-        "knoteMinioAccessKey", SECRET_KEYS["knoteMinioAccessKey"], given(text()), default=False, doc_default="generated"
+        "knoteMinioAccessKey", SECRET_KEYS["knoteMinioAccessKey"], given(text(min_length=3)), default=False,
+        doc_default="generated",
     )
     knote_minio_secret_key: bool = setting(
-        "knoteMinioSecretKey", SECRET_KEYS["knoteMinioSecretKey"], given(text()), default=False, doc_default="generated"
+        "knoteMinioSecretKey", SECRET_KEYS["knoteMinioSecretKey"], given(text(min_length=8)), default=False,
+        doc_default="generated",
     )
 
     def secret_input(self, key: str) -> pulumi.Output[str] | None:

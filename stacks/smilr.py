@@ -57,7 +57,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
         # Without a load balancer there is no address to hand to browsers: the user must say where the API is.
         raise ConfigError(
             f"{CONFIG_NAMESPACE}:apps.smilr.apiEndpoint: expected the data API's public URL when Services are "
-            f"exposed as {service_type}, got null"
+            f"exposed as {service_type}, got null: {app.api_endpoint_hint()}"
         )
     scope = open_app(KEY, NAMESPACE, settings, platform)
     refs = _image_refs(app)
@@ -85,6 +85,8 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             deployment_name="data-api",
             service_name="data-api-svc",
             service_type=service_type,
+            # Fixed, so that the browser's apiEndpoint (node address + this port) is known before the first up.
+            node_port=app.api_node_port if service_type == "NodePort" else None,
             port=4000,
             port_name="http",
             service_port=80,

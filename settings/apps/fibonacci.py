@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from settings.schema import boolean, integer, matching, optional, setting
+from settings.schema import boolean, dns_name, integer, matching, optional, setting
 
 IMAGE_TAG = matching(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "an image tag such as 7.0 or v1")
-HOST = matching(
-    r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+", "a DNS name such as fib.example.com"
-)
+HOST = dns_name("fib.example.com")
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from settings.schema import QUANTITY, boolean, integer, matching, one_of, optional, setting
+from settings.schema import QUANTITY, boolean, dns_name, integer, matching, one_of, optional, setting
 
 VERSION = matching(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "an image tag such as 1.0.0")
 # Brokers from Kafka 4.0 on refuse clients older than 2.1; the apps' clients are Kafka 1.x era.
 KAFKA_3 = matching(r"3\.[0-9]+\.[0-9]+", "a Kafka 3.x version such as 3.9.1 (4.0+ brokers refuse the apps' clients)")
-HOSTNAME = matching(
-    r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+", "a DNS name such as shop.example.com"
-)
+HOSTNAME = dns_name("shop.example.com")
 
 
 @dataclass(frozen=True)

@@ -44,3 +44,15 @@ class SmilrSettings:
         """Replica settings of the tiers that can run several pods (config key -> count): with
         `availability.allowSingleReplicaTiers` false each must be at least 2."""
         return {"dataApiReplicas": self.data_api_replicas, "frontendReplicas": self.frontend_replicas}
+    api_node_port: int = setting(
+        "apiNodePort",
+        "nodePort of Service `data-api-svc` when Services are NodePorts: fixed, so that apiEndpoint can be "
+        "written before the first `pulumi up` (http://<node address>:<apiNodePort>/api).",
+        integer(30000, 32767),
+        default=30400,
+    )
+
+    def api_endpoint_hint(self) -> str:
+        """What to set apiEndpoint to when no load balancer gives the data API an address."""
+        return (f"set it to http://<node address>:{self.api_node_port}/api, the data-api's nodePort "
+                f"(apps.smilr.apiNodePort); on Minikube: http://$(minikube ip):{self.api_node_port}/api")

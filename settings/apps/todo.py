@@ -10,6 +10,7 @@ from settings.schema import (
     QUANTITY,
     ConfigError,
     boolean,
+    dns_name,
     integer,
     matching,
     one_of,
@@ -19,9 +20,7 @@ from settings.schema import (
 )
 
 IMAGE_TAG = matching(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "an image tag such as latest or 1.2.3")
-HOSTNAME = matching(
-    r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+", "a DNS name such as todo.example.com"
-)
+HOSTNAME = dns_name("todo.example.com")
 GATEWAY_NAME = matching(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", "a Gateway name (a DNS subdomain)")
 
 

@@ -255,7 +255,9 @@ def test_smilr_on_a_nodeport_cluster_needs_the_api_endpoint_in_config():
         run(program)
     assert str(error.value) == (
         "aks-microservices:apps.smilr.apiEndpoint: expected the data API's public URL when Services are "
-        "exposed as NodePort, got null"
+        "exposed as NodePort, got null: set it to http://<node address>:30400/api, "
+        "the data-api's nodePort (apps.smilr.apiNodePort); on Minikube: "
+        "http://$(minikube ip):30400/api"
     )
     recording = run(program, config={"apps": {"smilr": {"apiEndpoint": "http://smilr-api.example.com/api"}}})
     env = env_of(only_container(recording.k8s("Deployment", "frontend", NS)))
@@ -269,7 +271,9 @@ def test_smilr_on_a_nodeport_stack_without_api_endpoint_fails_before_any_resourc
         run_stack("local", overrides={"existing": {"exposure": "NodePort"}})
     assert str(error.value) == (
         "aks-microservices:apps.smilr.apiEndpoint: expected the data API's public URL when Services are "
-        "exposed as NodePort (existing.exposure), got null"
+        "exposed as NodePort (existing.exposure), got null: set it to http://<node address>:30400/api, "
+        "the data-api's nodePort (apps.smilr.apiNodePort); on Minikube: "
+        "http://$(minikube ip):30400/api"
     )
 
 

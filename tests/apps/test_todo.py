@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from offline.engine import PROJECT_DIR, run, run_stack
+from offline.engine import PROJECT_DIR, SecretConfig, run, run_stack
 from offline.stack_config import load_stack_config
 from offline.validate import validate_object
 from settings import ConfigError, load_settings
@@ -42,7 +42,7 @@ def routed():
                 host="todo.example.com",
                 gatewayApi={"enabled": True, "gatewayName": "shared-gateway", "gatewayNamespace": "gateways"},
             ),
-            "secrets": {"todoMysqlPassword": GIVEN_PASSWORD},
+            "secrets": SecretConfig({"todoMysqlPassword": GIVEN_PASSWORD}),
         },
     )
 

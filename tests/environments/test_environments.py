@@ -42,11 +42,23 @@ def test_the_project_has_a_dev_a_prod_and_a_local_stack():
     assert {"dev", "prod", "local"} <= set(STACKS)
 
 
+def enabled_apps(stack: str) -> set[str]:
+    """The apps a stack file does not turn off (each defaults to enabled)."""
+    config = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
+    apps = config.get("aks-microservices:apps") or {}
+    return {app for app in APP_NAMESPACES if (apps.get(app) or {}).get("enabled", True) is not False}
+
+
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_stack_renders_all_five_apps_schema_valid(rendered, stack):
+def test_every_stack_renders_the_apps_it_enables_schema_valid(rendered, stack):
     result = rendered[stack]
     assert result.errors == []
-    assert set(objects(result, "Namespace")) >= APP_NAMESPACES
+    assert set(objects(result, "Namespace")) & APP_NAMESPACES == enabled_apps(stack)
+
+
+def test_dev_and_prod_run_all_five_apps_and_local_all_but_homics_for_a_laptop():
+    assert enabled_apps("dev") == enabled_apps("prod") == APP_NAMESPACES
+    assert enabled_apps("local") == APP_NAMESPACES - {"homics"}
 
 
 @pytest.mark.parametrize("stack", STACKS)

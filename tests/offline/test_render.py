@@ -168,7 +168,9 @@ def test_cli_bad_stack_config_is_one_line_naming_the_key(tmp_path, capsys, monke
     code = cli.main(["render", "--stack", "bad", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
-    assert err[-1].startswith("error: ") and "Pulumi.bad.yaml: not valid YAML" in err[-1]
+    # Where the parser stopped (line 3, column 1) and where the unclosed list began (line 2, column 15).
+    assert err[-1].startswith("error: ") and "Pulumi.bad.yaml:3:1: not valid YAML" in err[-1]
+    assert "started at line 2, column 15" in err[-1]
 
 
 _ = textwrap

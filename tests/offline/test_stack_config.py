@@ -51,5 +51,5 @@ def test_an_unknown_stack_names_the_missing_file_and_the_known_stacks(tmp_path):
 
 def test_unreadable_yaml_is_one_clear_error(tmp_path):
     project = _project(tmp_path, "config: [unclosed\n")
-    with pytest.raises(StackConfigError, match=r"Pulumi.dev.yaml: not valid YAML"):
+    with pytest.raises(StackConfigError, match=r"Pulumi.dev.yaml:2:1: not valid YAML: .* started at line 1, column 9"):
         load_stack_config(project, "dev")

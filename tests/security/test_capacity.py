@@ -124,11 +124,14 @@ def test_the_report_line_shows_requests_allocatable_and_headroom(dev_report):
     assert str(D4S_V5_110_PODS * 5) == "19.3 CPU / 68.5 GiB"
 
 
-def test_an_existing_cluster_is_not_checked_but_its_requests_are_printed():
-    report = check_capacity(run_stack("local"))
+def test_an_existing_cluster_without_a_declared_budget_is_not_checked_but_its_requests_are_printed():
+    existing = yaml.safe_load((PROJECT_DIR / "Pulumi.local.yaml").read_text())["config"]["aks-microservices:existing"]
+    without_budget = {k: v for k, v in existing.items() if not k.startswith("allocatable")}
+    report = check_capacity(run_stack("local", overrides={"existing": without_budget}))
     assert not report.checked and report.fits
     assert report.lines()[0].startswith("capacity: requests ")
-    assert "an existing cluster's nodes are not known offline" in report.notes
+    assert ("an existing cluster's nodes are not known offline (declare them with existing.allocatableCpu / "
+            "existing.allocatableMemory)") in report.notes
 
 
 # The render fails when the apps do not fit --------------------------------------------------------------
@@ -206,7 +209,8 @@ def test_a_pod_larger_than_any_node_fails_even_when_the_sum_fits():
     report = check_capacity(_recording([_deployment("big", 1, "3", "1Gi")], pools))
     assert not report.fits
     assert report.error() == ("capacity: Deployment/shop/big requests 3.0 CPU / 1.0 GiB per pod, more than one node "
-                              "of any usable pool allocates: use a larger cluster.userPool.vmSize or lower its requests")
+                              "of any usable pool allocates: use a larger cluster.systemPool.vmSize or lower its "
+                              "requests")  # the only pool that runs workloads here is the system pool
 
 
 def test_an_unknown_vm_size_is_reported_and_not_checked():
