@@ -181,8 +181,9 @@ def _hosts(recording) -> dict[str, tuple[str, str]]:
 
 @pytest.fixture(scope="module", params=["dev", "prod", "local"])
 def stack(request):
-    # HOMicS behind an Ingress too, so all three apps with Ingresses share the controller.
-    return run_stack(request.param, overrides={"apps": _apps(request.param, gatewayExposure="Ingress")})
+    # HOMicS (off in local, sized for a laptop) on and behind an Ingress too, so all three apps with Ingresses
+    # share the controller.
+    return run_stack(request.param, overrides={"apps": _apps(request.param, enabled=True, gatewayExposure="Ingress")})
 
 
 def test_every_apps_documented_urls_reach_its_own_service(stack):

