@@ -157,6 +157,8 @@ class NamespaceIsolation(pulumi.ComponentResource):
 
     def __init__(self, name: str, *, namespace: pulumi.Input[str], labels: Mapping[str, str],
                  opts: pulumi.ResourceOptions | None = None):
+        """Declare both policies for `namespace`, labelled `labels`; `opts` are the component's resource
+        options, inherited by both children."""
         super().__init__("aks-microservices:components:NamespaceIsolation", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.default_deny = network_policy(f"{name}-default-deny", name=DEFAULT_DENY, namespace=namespace,

@@ -159,6 +159,10 @@ class StatefulStore(pulumi.ComponentResource):
     primary: Endpoint
 
     def __init__(self, name: str, args: StatefulStoreArgs, opts: pulumi.ResourceOptions | None = None):
+        """Declare the StatefulStore `name` (its children are named from it) as `args` describe it. `opts` are the
+        component's resource options (provider, protect, aliases, ...), inherited by every child. Invalid
+        `args` raise `InvalidArgsError` (one line naming the field and the value) before anything is
+        registered."""
         if not isinstance(args, StatefulStoreArgs):
             raise TypeError(f"StatefulStore: args must be a StatefulStoreArgs, got {type(args).__name__}")
         super().__init__("aks-microservices:components:StatefulStore", name, None, opts)

@@ -198,6 +198,10 @@ class StatelessService(pulumi.ComponentResource):
     load_balancer_address: pulumi.Output[str]
 
     def __init__(self, name: str, args: StatelessServiceArgs, opts: pulumi.ResourceOptions | None = None):
+        """Declare the StatelessService `name` (its children are named from it) as `args` describe it. `opts` are the
+        component's resource options (provider, protect, aliases, ...), inherited by every child. Invalid
+        `args` raise `InvalidArgsError` (one line naming the field and the value) before anything is
+        registered."""
         if not isinstance(args, StatelessServiceArgs):
             raise TypeError(f"StatelessService: args must be a StatelessServiceArgs, got {type(args).__name__}")
         super().__init__("aks-microservices:components:StatelessService", name, None, opts)

@@ -5,8 +5,12 @@ Writes, under OUT:
   ready for `kubectl apply -f` (Secrets carry redaction markers instead of values);
 - `resources.json`, every other resource (Azure, random, Helm releases, providers) as
   `{type, name, parent, provider, inputs}`, in URN order;
-- `summary.md`, a readable account of the stack (see summary.py).
-- `gitops/stack.yaml`, the Pulumi Kubernetes Operator `Stack` that deploys it from git (see gitops.py).
+- `summary.md`, a readable account of the stack (see summary.py);
+- whatever the project's render extensions add (extensions.py). This repository's (project.py) add
+  `gitops/stack.yaml`, the Pulumi Kubernetes Operator `Stack` that deploys it from git (see gitops.py), and
+  fail the render when the apps do not fit the node pools (capacity.py).
+
+Every part here works for any Pulumi Python project; nothing of this repository's applies to another one.
 """
 
 from __future__ import annotations
@@ -16,18 +20,18 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from . import gitops
-from .capacity import CapacityReport, check_capacity
+from .capacity import CapacityReport
 from .engine import PROJECT_DIR, RecordedResource, Recording, run_stack
+from .extensions import Rendered, load_extensions
 from .redact import REDACTED, Redactor
 from .summary import PART_OF, render_summary
-from .validate import CLUSTER_SCOPED_KINDS, validate_object
+from .validate import CLUSTER_SCOPED_KINDS, DEFAULT_KUBERNETES_VERSION, validate_object
 
 try:  # the C dumper is several times faster; fall back where libyaml is missing
     _Dumper = yaml.CSafeDumper
@@ -46,7 +50,7 @@ class RenderResult:
     seconds: float = 0.0
     files: list[Path] = field(default_factory=list)
     recording: Recording | None = None
-    capacity: CapacityReport | None = None
+    capacity: CapacityReport | None = None  # set by the capacity extension (project.py)
 
 
 def _sorted(value):
@@ -82,12 +86,19 @@ def render(
     kubernetes_version: str | None = None,
     progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
     collect_garbage: bool = True,
+    extensions: Sequence | None = None,
 ) -> RenderResult:
+    """Run the project's program for `stack`, write its desired state under `out` and validate it.
+
+    `extensions` (default: those the project's pyproject.toml names, see extensions.py) run after the
+    generic part; `kubernetes_version` (default: the first extension's answer, else
+    validate.DEFAULT_KUBERNETES_VERSION) selects the schemas objects are validated against."""
     started = time.perf_counter()
+    extensions = load_extensions(project_dir) if extensions is None else list(extensions)
     recording = run_stack(stack, project_dir=project_dir, collect_garbage=collect_garbage)
     result = RenderResult(out=out, recording=recording)
     redactor = Redactor(recording.secret_values)
-    version = kubernetes_version or _kubernetes_version(recording)
+    version = kubernetes_version or _kubernetes_version(recording, extensions)
 
     k8s_dir = out / "k8s"
     if k8s_dir.exists():
@@ -143,26 +154,23 @@ def render(
     summary = render_summary(stack, manifests, others, outputs)
     (out / "summary.md").write_text(redactor.text(summary))
     result.files.append(out / "summary.md")
-    result.files += gitops.write(recording, out)  # the Pulumi Kubernetes Operator Stack, in OUT/gitops
 
     for app, count in sorted(per_app.items()):
         progress(f"  {app}: {count} Kubernetes objects")
 
-    # The apps at their maximum replicas must fit the node pools at their maximum size (see capacity.py).
-    result.capacity = check_capacity(recording)
-    for line in result.capacity.lines():
-        progress(line)
-    if not result.capacity.fits:
-        result.errors.append(result.capacity.error())
+    rendered = Rendered(stack=stack, out=out, recording=recording, result=result, progress=progress,
+                        redact=redactor.text)
+    for extension in extensions:
+        if hasattr(extension, "after_render"):
+            extension.after_render(rendered)
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _kubernetes_version(recording: Recording) -> str:
-    """The version the stack targets: its `kubernetesVersion` config, else the settings' default."""
-    configured = recording.config.get(f"{recording.project}:kubernetesVersion")
-    if configured:
-        return configured
-    from settings import StackSettings
-
-    return StackSettings().kubernetes_version
+def _kubernetes_version(recording: Recording, extensions: Sequence) -> str:
+    """The first extension's answer, else the engine's default."""
+    for extension in extensions:
+        version = extension.kubernetes_version(recording) if hasattr(extension, "kubernetes_version") else None
+        if version:
+            return version
+    return DEFAULT_KUBERNETES_VERSION

@@ -25,6 +25,8 @@ from kubernetes_validate import utils as kv_utils
 from referencing import Registry, Resource
 
 CRD_DIR = Path(__file__).resolve().parent / "schemas" / "crds"
+# The version a project's objects are validated against when neither the caller nor an extension names one.
+DEFAULT_KUBERNETES_VERSION = "1.33"
 
 # Kinds that live outside namespaces; every other kind must carry metadata.namespace.
 CLUSTER_SCOPED_KINDS = frozenset(
@@ -118,6 +120,11 @@ def _crd_validator(key: str) -> tuple[jsonschema.protocols.Validator, dict]:
     # A CRD may constrain metadata (e.g. name length) but ObjectMeta's other fields stay allowed.
     strict["properties"]["metadata"].pop("additionalProperties", None)
     return jsonschema.Draft202012Validator(strict), schema
+
+
+def supported_version(version: str) -> bool:
+    """Whether `version` is a Kubernetes minor version (`1.N`) that kubernetes-validate has schemas for."""
+    return bool(re.fullmatch(r"1\.\d+", version)) and version in {kv_utils.major_minor(v) for v in kv_utils.all_versions()}
 
 
 @functools.cache

@@ -1,0 +1,52 @@
+"""This repository's render extensions (extensions.py), named by its pyproject.toml.
+
+They apply to this project only: another project gets them only by naming them in its own pyproject.toml
+(the capacity check and the GitOps Stack work for any project that follows the same conventions).
+
+- `KubernetesVersionFromSettings`: the stack's `kubernetesVersion`, else the default of this project's settings;
+- `OperatorStack`: `gitops/stack.yaml`, the Pulumi Kubernetes Operator Stack that deploys the stack (gitops.py);
+- `CapacityCheck`: the apps at their maximum replicas must fit the node pools at their maximum size
+  (capacity.py); the render fails when they do not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import gitops
+from .capacity import check_capacity
+from .extensions import Rendered
+
+
+class KubernetesVersionFromSettings:
+    """`<project>:kubernetesVersion` of the stack, else `settings.StackSettings().kubernetes_version`."""
+
+    def kubernetes_version(self, recording: Any) -> str:
+        configured = recording.config.get(f"{recording.project}:kubernetesVersion")
+        if configured:
+            return configured
+        from settings import StackSettings  # this project's settings, on sys.path with its folder
+
+        return StackSettings().kubernetes_version
+
+
+class OperatorStack:
+    """The Pulumi Kubernetes Operator `Stack` of the rendered stack, in OUT/gitops (gitops.py)."""
+
+    def after_render(self, rendered: Rendered) -> None:
+        rendered.result.files += gitops.write(rendered.recording, rendered.out)
+
+
+class CapacityCheck:
+    """Prints the capacity report and fails the render when the apps do not fit (capacity.py)."""
+
+    def after_render(self, rendered: Rendered) -> None:
+        report = check_capacity(rendered.recording)
+        rendered.result.capacity = report
+        for line in report.lines():
+            rendered.progress(line)
+        if not report.fits:
+            rendered.error(report.error())
+
+
+EXTENSIONS = (KubernetesVersionFromSettings(), OperatorStack(), CapacityCheck())
