@@ -51,6 +51,7 @@ class RenderResult:
     files: list[Path] = field(default_factory=list)
     recording: Recording | None = None
     capacity: CapacityReport | None = None  # set by the capacity extension (project.py)
+    kubernetes_version: str = ""  # the version the objects were validated against
 
 
 def _sorted(value):
@@ -99,6 +100,7 @@ def render(
     result = RenderResult(out=out, recording=recording)
     redactor = Redactor(recording.secret_values)
     version = kubernetes_version or _kubernetes_version(recording, extensions)
+    result.kubernetes_version = version
 
     k8s_dir = out / "k8s"
     if k8s_dir.exists():

@@ -1,0 +1,140 @@
+"""The engine renders any Pulumi Python project (`--project DIR`), with that project's own extensions only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from offline.__main__ import main
+from offline.engine import PROJECT_DIR, program_file
+from offline.render import render
+from offline.stack_config import StackConfigError
+
+PROGRAM = '''
+import pulumi
+import pulumi_kubernetes as k8s
+
+k8s.core.v1.ConfigMap("settings", metadata={"name": "settings", "namespace": "team"},
+                      data={"greeting": pulumi.Config().require("greeting")})
+'''
+
+CHECKS = '''
+class Greeting:
+    """Fails the render unless the greeting is polite, and writes a note of its own."""
+
+    def kubernetes_version(self, recording):
+        return "1.30"
+
+    def after_render(self, rendered):
+        greeting = rendered.recording.k8s("ConfigMap", "settings")["data"]["greeting"]
+        rendered.write("notes/greeting.txt", greeting + "\\n")
+        rendered.progress(f"greeting: {greeting}")
+        if "please" not in greeting:
+            rendered.error(f"greeting: {greeting!r} is not polite")
+
+
+EXTENSIONS = [Greeting()]
+'''
+
+
+def team_project(root: Path, *, greeting: str = "hello, please", main: str | None = None,
+                 extensions: bool = False) -> Path:
+    project = root / "team"
+    program_dir = project / main if main else project
+    program_dir.mkdir(parents=True)
+    (project / "Pulumi.yaml").write_text("name: team\nruntime: python\n" + (f"main: {main}\n" if main else ""))
+    (project / "Pulumi.dev.yaml").write_text(f"config:\n  team:greeting: {greeting!r}\n")
+    (program_dir / "__main__.py").write_text(PROGRAM)
+    if extensions:
+        (project / "team_checks.py").write_text(CHECKS)
+        (project / "pyproject.toml").write_text('[tool.aks-microservices.offline]\nextensions = ["team_checks:EXTENSIONS"]\n')
+    return project
+
+
+def test_run_outside_any_project_it_renders_nothing_and_says_to_pass_project(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code = main(["render", "--stack", "dev", "--out", "out"])
+    assert code == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: the current folder (pass --project DIR): {tmp_path} is not a Pulumi project (no Pulumi.yaml)")
+    assert not (tmp_path / "out").exists()
+
+
+def test_it_renders_the_project_of_the_current_folder_by_default(tmp_path, monkeypatch, capsys):
+    project = team_project(tmp_path)
+    monkeypatch.chdir(project)
+    assert main(["render", "--stack", "dev", "--out", "out"]) == 0
+    assert "greeting: hello, please" in (project / "out" / "k8s" / "team" / "configmap-settings.yaml").read_text()
+
+
+def test_a_project_gets_its_own_extensions_and_none_of_this_repositorys(tmp_path, capsys):
+    project = team_project(tmp_path, greeting="hello", extensions=True)
+    out = tmp_path / "out"
+    code = main(["render", "--project", str(project), "--stack", "dev", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "greeting: hello\n" in err and "greeting: 'hello' is not polite" in err
+    assert (out / "notes" / "greeting.txt").read_text() == "hello\n"
+    assert not (out / "gitops").exists() and "capacity" not in err
+
+
+def test_the_first_extension_naming_a_kubernetes_version_selects_the_schemas(tmp_path):
+    with_extension = render("dev", tmp_path / "a", project_dir=team_project(tmp_path / "a", extensions=True),
+                            progress=lambda _: None)
+    without = render("dev", tmp_path / "b", project_dir=team_project(tmp_path / "b"), progress=lambda _: None)
+    assert (with_extension.kubernetes_version, without.kubernetes_version) == ("1.30", "1.33")
+    assert with_extension.errors == [] == without.errors
+
+
+def test_this_repository_gets_its_capacity_check_and_gitops_stack_from_its_pyproject():
+    from offline.extensions import load_extensions
+    from offline.project import CapacityCheck, KubernetesVersionFromSettings, OperatorStack
+
+    kinds = [type(extension) for extension in load_extensions(PROJECT_DIR)]
+    assert kinds == [KubernetesVersionFromSettings, OperatorStack, CapacityCheck]
+
+
+def test_the_program_is_found_where_pulumi_yaml_main_says(tmp_path):
+    project = team_project(tmp_path, main="src")
+    assert program_file(project) == project / "src" / "__main__.py"
+    result = render("dev", tmp_path / "out", project_dir=project, progress=lambda _: None)
+    assert result.objects == 1 and result.errors == []
+
+
+@pytest.mark.parametrize(("yaml_text", "message"), [
+    ("name: team\nruntime: nodejs\n", "runtime: the offline engine runs Python programs, got 'nodejs'"),
+    ("name: team\nruntime: python\nmain: app.py\n", "main: 'app.py': no Python program at"),
+])
+def test_a_project_the_engine_cannot_run_is_one_line(tmp_path, yaml_text, message, capsys):
+    project = team_project(tmp_path)
+    (project / "Pulumi.yaml").write_text(yaml_text)
+    with pytest.raises(StackConfigError, match=message):
+        program_file(project)
+    assert main(["render", "--project", str(project), "--stack", "dev", "--out", str(tmp_path / "out")]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: ") and message in line
+
+
+@pytest.mark.parametrize(("pyproject", "message"), [
+    ('[tool.aks-microservices.offline]\nextensions = "team_checks"\n', "expected a list of 'module:attribute'"),
+    ('[tool.aks-microservices.offline]\nextensions = ["team_checks"]\n', "expected 'module:attribute'"),
+    ('[tool.aks-microservices.offline]\nextensions = ["no_such_module:X"]\n', "cannot import no_such_module"),
+    ('[tool.aks-microservices.offline]\nextensions = ["team_checks:Missing"]\n', "team_checks has no 'Missing'"),
+])
+def test_a_bad_extension_entry_is_one_line_naming_it(tmp_path, pyproject, message, capsys):
+    project = team_project(tmp_path, extensions=True)
+    (project / "pyproject.toml").write_text(pyproject)
+    code = main(["render", "--project", str(project), "--stack", "dev", "--out", str(tmp_path / "out")])
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert line.startswith(f"error: {project / 'pyproject.toml'}: ") and message in line
+
+
+def test_an_unknown_kubernetes_version_is_one_line(tmp_path, capsys):
+    project = team_project(tmp_path)
+    code = main(["render", "--project", str(project), "--stack", "dev", "--out", str(tmp_path / "out"),
+                 "--kubernetes-version", "1.3"])
+    assert code == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: --kubernetes-version: '1.3' is not a Kubernetes minor version the validator has schemas for (e.g. 1.33)")
