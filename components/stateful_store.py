@@ -11,7 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import _checks as c
-from .connections import Endpoint
+from .connections import Endpoint, publish, published
 from .labels import selector_labels
 from .pod import (
     WorkloadArgs,
@@ -263,18 +263,18 @@ class StatefulStore(pulumi.ComponentResource):
         )
         self.pdb = disruption_budget(f"{name}-pdb", args, app_name=app, opts=child) if args.replicas >= 2 else None
 
-        self.primary_host = pulumi.Output.all(
-            self.headless_service.metadata.name, self.headless_service.metadata.namespace
-        ).apply(lambda parts: f"{app}-0.{parts[0]}.{parts[1]}.svc.cluster.local")
-        self.host = dns_name(self.service or self.headless_service)
         pods = selector_labels(app, args.instance_label)
         client_service = self.service or self.headless_service
         # What clients dial: the client Service (the headless one without it), or pod 0 by its stable name.
-        self.endpoint = Endpoint(host=client_service.metadata.name, port=self.port, target_port=args.port,
-                                 namespace=args.namespace, workload=app, pod_labels=pods)
+        self.endpoint = published(Endpoint(host=client_service.metadata.name, port=self.port, target_port=args.port,
+                                           namespace=args.namespace, workload=app, pod_labels=pods))
         # Policies cannot single out pod 0, so the primary endpoint admits its clients to the store's pods.
-        self.primary = Endpoint(host=pulumi.Output.concat(f"{app}-0.", self.headless_service.metadata.name),
-                                port=args.port, namespace=args.namespace, workload=app, pod_labels=pods)
+        self.primary = published(Endpoint(host=pulumi.Output.concat(f"{app}-0.", self.headless_service.metadata.name),
+                                          port=args.port, namespace=args.namespace, workload=app, pod_labels=pods))
+        self.primary_host = publish(pulumi.Output.all(
+            self.headless_service.metadata.name, self.headless_service.metadata.namespace
+        ).apply(lambda parts: f"{app}-0.{parts[0]}.{parts[1]}.svc.cluster.local"), self.primary)
+        self.host = publish(dns_name(self.service or self.headless_service), self.endpoint)
         self.network_policies = workload_network_policies(name, args, app_name=app, peer_ports=args.peer_ports,
                                                           opts=child)
         self.register_outputs({

@@ -17,7 +17,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import _checks as c
-from .connections import Endpoint
+from .connections import Endpoint, publish, published
 from .labels import selector_labels
 from .network_policy import Peer, Rule, network_policy
 from .pod import (
@@ -245,12 +245,12 @@ class StatelessService(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            self.host = dns_name(self.service)
             self.load_balancer_address = self.service.status.apply(_load_balancer_address)
-            self.endpoint = Endpoint(
+            self.endpoint = published(Endpoint(
                 host=self.service.metadata.name, port=self.port, target_port=args.port, namespace=args.namespace,
                 workload=app, pod_labels=selector_labels(app, args.instance_label),
-            )
+            ))
+            self.host = publish(dns_name(self.service), self.endpoint)
 
         self.pdb = disruption_budget(f"{name}-pdb", args, app_name=app, opts=child) if args.wants_pdb else None
 

@@ -49,6 +49,9 @@ _NOT_MANIFESTS = ("kubernetes:helm.sh/", "kubernetes:yaml", "kubernetes:kustomiz
 
 @dataclass
 class RecordedResource:
+    """One registration: its type token, logical name, URN, parent and provider, the resource options the engine
+    sees, and its inputs as plain data (secrets unwrapped; `secret_paths` says where they were)."""
+
     type: str
     name: str
     urn: str
@@ -85,6 +88,9 @@ class RecordedResource:
 
 @dataclass
 class Recording:
+    """What one program run registered (`resources`, in registration order), its stack outputs (secret ones
+    named in `secret_output_names`), every secret value it saw, the program's return value and the config."""
+
     project: str
     stack: str
     resources: list[RecordedResource] = field(default_factory=list)

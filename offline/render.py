@@ -43,6 +43,8 @@ _TOP_KEYS = ("apiVersion", "kind", "metadata")
 
 @dataclass
 class RenderResult:
+    """What a render wrote (`files`, counts) and found (`errors`, one line each: the render is valid without)."""
+
     out: Path
     objects: int = 0
     other_resources: int = 0

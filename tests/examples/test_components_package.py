@@ -7,10 +7,7 @@ import inspect
 import json
 import pydoc
 import re
-import shutil
 import subprocess
-import sys
-import sysconfig
 import textwrap
 from email.parser import Parser
 from pathlib import Path
@@ -19,10 +16,6 @@ import pytest
 import yaml
 
 import components
-from offline.engine import PROJECT_DIR
-
-# What the distribution is built from (pyproject.toml maps the folders to the import names).
-SOURCES = ("pyproject.toml", "components", "offline")
 
 USER_PROGRAM = '''
 import pulumi
@@ -62,32 +55,6 @@ def user_project(root: Path) -> Path:
     (project / "__main__.py").write_text(USER_PROGRAM)
     (project / "tests" / "test_shop.py").write_text(USER_TEST)
     return project
-
-
-@pytest.fixture(scope="module")
-def venv(tmp_path_factory) -> Path:
-    """A fresh virtualenv outside the repository with the package pip-installed from a copy of the repository's
-    package files (the build leaves the work tree untouched). Its dependencies are this suite's own: a .pth file
-    puts the repository venv's site-packages on its path, so pip finds them installed and nothing is downloaded."""
-    tmp = tmp_path_factory.mktemp("package")
-    source = tmp / "source"
-    source.mkdir()
-    for name in SOURCES:
-        if (PROJECT_DIR / name).is_dir():
-            shutil.copytree(PROJECT_DIR / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(PROJECT_DIR / name, source / name)
-    env = tmp / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True, timeout=120)
-    python = env / "bin" / "python"
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          check=True, capture_output=True, text=True).stdout.strip()
-    (Path(site) / "suite-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    # The build backend (setuptools, pinned in requirements) is among them: no isolated build env.
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-                    "--disable-pip-version-check", "--no-build-isolation", f"{source}[offline]"],
-                   check=True, capture_output=True, timeout=300)
-    return env
 
 
 def outside(venv: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
