@@ -116,6 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "config-docs":
+            import importlib.util
+
+            if importlib.util.find_spec("settings") is None:  # the installed package, outside this repository
+                print("error: config-docs documents this repository's stack settings (settings/), which are not "
+                      "on the path: run it from a checkout of the repository", file=sys.stderr)
+                return 2
             return _config_docs(args.write)
         return _render(args.project, args.stack, args.out, args.kubernetes_version)
     except (StackConfigError, ExtensionError) as error:

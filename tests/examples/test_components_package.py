@@ -128,6 +128,13 @@ def test_the_command_run_outside_a_project_renders_nothing_and_says_to_pass_proj
     assert not (tmp_path / "out").exists()
 
 
+def test_this_repositorys_config_docs_command_outside_it_is_one_line(venv, tmp_path):
+    result = outside(venv, "-m", "aks_microservices.offline", "config-docs", cwd=tmp_path)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: config-docs documents this repository's stack settings (settings/)")
+
+
 def test_the_pytest_helper_runs_a_users_program_in_their_own_test_suite(venv, tmp_path):
     project = user_project(tmp_path)
     result = outside(venv, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", cwd=project)
