@@ -13,12 +13,15 @@ extension or a sequence of them. An extension is any object with either or both 
 
 - `kubernetes_version(recording) -> str | None`: the version to validate against (the first that answers wins;
   none: `validate.DEFAULT_KUBERNETES_VERSION`, unless the caller passes one);
+- `object_problems(manifest: dict) -> list[str]`: more checks of each rendered object, after its schema's
+  (each problem fails the render like a schema error);
 - `after_render(rendered: Rendered) -> None`: runs once the objects are written, in the listed order; it may
   write more files (`rendered.write`), print progress (`rendered.progress`) and fail the render
   (`rendered.error`, exit code 1).
 
 A project without that table gets the generic render only. This repository's own extensions are in
-project.py (capacity check, GitOps Stack, `kubernetesVersion` from its settings).
+project.py (explicit object names and namespaces, capacity check, GitOps Stack, `kubernetesVersion` from its
+settings).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 TOOL_TABLE = ("aks-microservices", "offline")
+HOOKS = ("kubernetes_version", "object_problems", "after_render")
 
 
 class ExtensionError(Exception):
@@ -103,8 +107,8 @@ def load_extensions(project_dir: Path) -> list[Any]:
             raise ExtensionError(f"{project_dir / 'pyproject.toml'}: extension {entry!r}: {module_name} has no "
                                  f"{attribute!r}") from None
         for extension in value if isinstance(value, (list, tuple)) else (value,):
-            if not (hasattr(extension, "after_render") or hasattr(extension, "kubernetes_version")):
+            if not any(hasattr(extension, hook) for hook in HOOKS):
                 raise ExtensionError(f"{project_dir / 'pyproject.toml'}: extension {entry!r}: {extension!r} has "
-                                     "neither after_render nor kubernetes_version")
+                                     f"none of {', '.join(HOOKS)}")
             extensions.append(extension)
     return extensions

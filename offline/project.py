@@ -4,6 +4,7 @@ They apply to this project only: another project gets them only by naming them i
 (the capacity check and the GitOps Stack work for any project that follows the same conventions).
 
 - `KubernetesVersionFromSettings`: the stack's `kubernetesVersion`, else the default of this project's settings;
+- `ExplicitIdentity`: every object names itself and its namespace (object names are part of the contract);
 - `OperatorStack`: `gitops/stack.yaml`, the Pulumi Kubernetes Operator Stack that deploys the stack (gitops.py);
 - `CapacityCheck`: the apps at their maximum replicas must fit the node pools at their maximum size
   (capacity.py); the render fails when they do not.
@@ -16,6 +17,7 @@ from typing import Any
 from . import gitops
 from .capacity import check_capacity
 from .extensions import Rendered
+from .validate import explicit_identity_problems
 
 
 class KubernetesVersionFromSettings:
@@ -28,6 +30,13 @@ class KubernetesVersionFromSettings:
         from settings import StackSettings  # this project's settings, on sys.path with its folder
 
         return StackSettings().kubernetes_version
+
+
+class ExplicitIdentity:
+    """No object is left to the provider's auto-naming or default namespace (validate.explicit_identity_problems)."""
+
+    def object_problems(self, manifest: dict) -> list[str]:
+        return explicit_identity_problems(manifest)
 
 
 class OperatorStack:
@@ -49,4 +58,4 @@ class CapacityCheck:
             rendered.error(report.error())
 
 
-EXTENSIONS = (KubernetesVersionFromSettings(), OperatorStack(), CapacityCheck())
+EXTENSIONS = (KubernetesVersionFromSettings(), ExplicitIdentity(), OperatorStack(), CapacityCheck())

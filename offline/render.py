@@ -71,10 +71,12 @@ def _ordered(obj: dict) -> dict:
     return {**{k: stable[k] for k in _TOP_KEYS if k in stable}, **{k: v for k, v in stable.items() if k not in _TOP_KEYS}}
 
 
-def object_path(obj: dict) -> Path:
+def object_path(obj: dict, resource_name: str = "unnamed") -> Path:
+    """`k8s/<namespace>/<kind>-<name>.yaml`; an object left to the provider's auto-naming goes by its Pulumi
+    resource name, one without a namespace to `k8s/_default/` (the provider's default namespace)."""
     metadata = obj.get("metadata") or {}
-    folder = "_cluster" if obj.get("kind") in CLUSTER_SCOPED_KINDS else (metadata.get("namespace") or "_missing")
-    return Path("k8s") / folder / f"{str(obj.get('kind', 'unknown')).lower()}-{metadata.get('name', 'unnamed')}.yaml"
+    folder = "_cluster" if obj.get("kind") in CLUSTER_SCOPED_KINDS else (metadata.get("namespace") or "_default")
+    return Path("k8s") / folder / f"{str(obj.get('kind', 'unknown')).lower()}-{metadata.get('name') or resource_name}.yaml"
 
 
 def _parent_name(recording: Recording, resource: RecordedResource) -> str | None:
@@ -103,6 +105,7 @@ def render(
     redactor = Redactor(recording.secret_values)
     version = kubernetes_version or _kubernetes_version(recording, extensions)
     result.kubernetes_version = version
+    object_checks = [e.object_problems for e in extensions if hasattr(e, "object_problems")]
 
     k8s_dir = out / "k8s"
     if k8s_dir.exists():
@@ -117,7 +120,7 @@ def render(
     by_urn = sorted(recording.resources, key=lambda r: r.urn)
     for resource in (r for r in by_urn if r.is_kubernetes_object):
         manifest = _ordered(redactor.manifest(resource.inputs, resource.secret_paths))
-        relative = object_path(manifest)
+        relative = object_path(manifest, resource.name)
         label = f"{manifest.get('kind')}/{(manifest.get('metadata') or {}).get('name')}"
         if relative in written:
             result.errors.append(f"{relative}: {label}: two objects render to the same file ({written[relative]})")
@@ -128,7 +131,9 @@ def render(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.dump(manifest, Dumper=_Dumper, sort_keys=False, default_flow_style=False))
         result.files.append(path)
-        for problem in validate_object(manifest, version):
+        problems = validate_object(manifest, version, explicit_identity=False)
+        problems += [problem for check in object_checks for problem in check(manifest)]
+        for problem in problems:
             result.errors.append(f"{relative}: {label}: {problem}")
         labels = (manifest.get("metadata") or {}).get("labels") or {}
         per_app[labels.get(PART_OF) or (manifest.get("metadata") or {}).get("namespace") or "_cluster"] += 1

@@ -149,20 +149,29 @@ def _location(error: jsonschema.ValidationError) -> str:
     return ".".join(str(p) for p in error.absolute_path) or "<root>"
 
 
-def validate_object(obj: dict, kubernetes_version: str) -> list[str]:
-    """All problems with one object, as messages; empty when it is valid."""
-    problems: list[str] = []
+def explicit_identity_problems(obj: dict) -> list[str]:
+    """This repository's rule (a Pulumi program may leave both to the provider, which auto-names objects and puts
+    them in its default namespace): every object names itself, and every namespaced one its namespace."""
+    metadata = obj.get("metadata") or {}
+    problems = []
+    if not metadata.get("name"):
+        problems.append("metadata.name must be set explicitly (object names are part of the contract)")
+    if obj.get("kind") not in CLUSTER_SCOPED_KINDS and not metadata.get("namespace"):
+        problems.append("metadata.namespace must be set on a namespaced kind")
+    return problems
+
+
+def validate_object(obj: dict, kubernetes_version: str, *, explicit_identity: bool = True) -> list[str]:
+    """All problems with one object, as messages; empty when it is valid. `explicit_identity`: also this
+    repository's rule that names and namespaces are set (explicit_identity_problems)."""
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind, str):
         return ["apiVersion and kind are required"]
+    problems: list[str] = explicit_identity_problems(obj) if explicit_identity else []
     metadata = obj.get("metadata") or {}
     name = metadata.get("name")
-    if not name:
-        problems.append("metadata.name must be set explicitly (object names are part of the contract)")
-    elif not _DNS_SUBDOMAIN.fullmatch(str(name)):
+    if name and not _DNS_SUBDOMAIN.fullmatch(str(name)):
         problems.append(f"metadata.name {name!r} is not a valid DNS subdomain")
-    if kind not in CLUSTER_SCOPED_KINDS and not metadata.get("namespace"):
-        problems.append("metadata.namespace must be set on a namespaced kind")
     if kind in CLUSTER_SCOPED_KINDS and metadata.get("namespace"):
         problems.append(f"metadata.namespace must not be set on cluster-scoped {kind}")
 

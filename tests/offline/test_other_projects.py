@@ -89,10 +89,10 @@ def test_the_first_extension_naming_a_kubernetes_version_selects_the_schemas(tmp
 
 def test_this_repository_gets_its_capacity_check_and_gitops_stack_from_its_pyproject():
     from offline.extensions import load_extensions
-    from offline.project import CapacityCheck, KubernetesVersionFromSettings, OperatorStack
+    from offline.project import CapacityCheck, ExplicitIdentity, KubernetesVersionFromSettings, OperatorStack
 
     kinds = [type(extension) for extension in load_extensions(PROJECT_DIR)]
-    assert kinds == [KubernetesVersionFromSettings, OperatorStack, CapacityCheck]
+    assert kinds == [KubernetesVersionFromSettings, ExplicitIdentity, OperatorStack, CapacityCheck]
 
 
 def test_the_program_is_found_where_pulumi_yaml_main_says(tmp_path):
@@ -138,3 +138,32 @@ def test_an_unknown_kubernetes_version_is_one_line(tmp_path, capsys):
     assert code == 2
     assert capsys.readouterr().err.strip() == (
         "error: --kubernetes-version: '1.3' is not a Kubernetes minor version the validator has schemas for (e.g. 1.33)")
+
+
+AUTO_NAMED = '''
+import pulumi_kubernetes as k8s
+
+k8s.core.v1.ConfigMap("first", data={"a": "1"})
+k8s.core.v1.ConfigMap("second", data={"b": "2"})
+'''
+
+
+def test_objects_left_to_the_providers_auto_naming_render_by_resource_name_and_are_valid_elsewhere(tmp_path):
+    project = team_project(tmp_path)
+    (project / "__main__.py").write_text(AUTO_NAMED)
+    result = render("dev", tmp_path / "out", project_dir=project, progress=lambda _: None)
+    assert result.errors == []
+    assert sorted(p.name for p in (tmp_path / "out" / "k8s" / "_default").iterdir()) == [
+        "configmap-first.yaml", "configmap-second.yaml"]
+
+
+def test_this_repositorys_extension_requires_explicit_names_and_namespaces(tmp_path):
+    from offline.project import ExplicitIdentity
+
+    project = team_project(tmp_path)
+    (project / "__main__.py").write_text(AUTO_NAMED)
+    result = render("dev", tmp_path / "out", project_dir=project, progress=lambda _: None,
+                    extensions=[ExplicitIdentity()])
+    assert "k8s/_default/configmap-first.yaml: ConfigMap/None: metadata.name must be set explicitly (object names " \
+           "are part of the contract)" in result.errors
+    assert len(result.errors) == 4  # a name and a namespace, for each
