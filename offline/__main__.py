@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .extensions import ExtensionError, load_extensions
+from .extensions import ExtensionError, load_crds, load_extensions
 from .stack_config import StackConfigError, available_stacks
 
 # --project's default: None is the current folder (tests point it at a project of their own).
@@ -97,10 +97,11 @@ def _render(project: Path | None, stack: str, out: Path, kubernetes_version: str
     # A project that is not Python, has no program or names a bad extension: one line, before running anything.
     program_file(project_dir)
     extensions = load_extensions(project_dir)
+    crds = load_crds(project_dir)
     print(f"rendering stack {stack!r} to {out}", file=sys.stderr)
     # One render per process: its heap is never worth a last garbage-collection pass.
     result = render(stack, out, project_dir=project_dir, collect_garbage=False, kubernetes_version=kubernetes_version,
-                    extensions=extensions)
+                    extensions=extensions, crds=crds)
     for error in result.errors:
         print(error, file=sys.stderr)
     verdict = "valid" if not result.errors else f"{len(result.errors)} validation errors"

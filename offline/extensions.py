@@ -19,7 +19,9 @@ extension or a sequence of them. An extension is any object with either or both 
   write more files (`rendered.write`), print progress (`rendered.progress`) and fail the render
   (`rendered.error`, exit code 1).
 
-A project without that table gets the generic render only. This repository's own extensions are in
+The same table may name the CRDs of the project's custom resources, upstream CRD YAML files or folders of
+them, to validate those objects against (`crds = ["crds"]`). A project without that table gets the generic
+render only. This repository's own extensions are in
 project.py (explicit object names and namespaces, capacity check, GitOps Stack, `kubernetesVersion` from its
 settings).
 """
@@ -66,21 +68,55 @@ class Rendered:
         self.result.errors.append(message)
 
 
-def _entries(project_dir: Path) -> list[str]:
+def _table(project_dir: Path) -> dict:
+    """The project's [tool.aks-microservices.offline] table (empty without one)."""
     path = project_dir / "pyproject.toml"
     if not path.is_file():
-        return []
+        return {}
     try:
         table: Any = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ExtensionError(f"{path}: cannot read: {exc}") from None
     for key in ("tool", *TOOL_TABLE):
         table = table.get(key, {}) if isinstance(table, dict) else {}
-    entries = table.get("extensions", []) if isinstance(table, dict) else None
+    if not isinstance(table, dict):
+        raise ExtensionError(f"{path}: [tool.aks-microservices.offline]: expected a table, got {table!r}")
+    return table
+
+
+def _entries(project_dir: Path) -> list[str]:
+    path = project_dir / "pyproject.toml"
+    entries = _table(project_dir).get("extensions", [])
     if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
         raise ExtensionError(f"{path}: [tool.aks-microservices.offline] extensions: expected a list of "
                              f"'module:attribute' strings, got {entries!r}")
     return entries
+
+
+def load_crds(project_dir: Path) -> dict[str, dict]:
+    """The CRD schemas of the files and folders (of `*.yaml`/`*.yml`) the project's pyproject.toml names in
+    `crds`, relative to the project folder (validate.crd_schemas_from_yaml)."""
+    from .validate import crd_schemas_from_yaml
+
+    where = f"{project_dir / 'pyproject.toml'}: [tool.aks-microservices.offline] crds"
+    entries = _table(project_dir).get("crds", [])
+    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+        raise ExtensionError(f"{where}: expected a list of paths, got {entries!r}")
+    paths: list[Path] = []
+    for entry in entries:
+        path = project_dir / entry
+        if path.is_dir():
+            paths += sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
+        elif path.is_file():
+            paths.append(path)
+        else:
+            raise ExtensionError(f"{where}: {entry!r}: no such file or folder in {project_dir}")
+    import yaml
+
+    try:
+        return crd_schemas_from_yaml(paths)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ExtensionError(f"{where}: {exc}".splitlines()[0]) from None
 
 
 def load_extensions(project_dir: Path) -> list[Any]:

@@ -28,7 +28,7 @@ import yaml
 
 from .capacity import CapacityReport
 from .engine import PROJECT_DIR, RecordedResource, Recording, run_stack
-from .extensions import Rendered, load_extensions
+from .extensions import Rendered, load_crds, load_extensions
 from .redact import REDACTED, Redactor
 from .summary import PART_OF, render_summary
 from .validate import CLUSTER_SCOPED_KINDS, DEFAULT_KUBERNETES_VERSION, validate_object
@@ -92,14 +92,17 @@ def render(
     progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
     collect_garbage: bool = True,
     extensions: Sequence | None = None,
+    crds: dict[str, dict] | None = None,
 ) -> RenderResult:
     """Run the project's program for `stack`, write its desired state under `out` and validate it.
 
     `extensions` (default: those the project's pyproject.toml names, see extensions.py) run after the
     generic part; `kubernetes_version` (default: the first extension's answer, else
-    validate.DEFAULT_KUBERNETES_VERSION) selects the schemas objects are validated against."""
+    validate.DEFAULT_KUBERNETES_VERSION) selects the schemas objects are validated against; `crds` (default:
+    those the project's pyproject.toml names) add custom resource schemas to the bundled ones."""
     started = time.perf_counter()
     extensions = load_extensions(project_dir) if extensions is None else list(extensions)
+    crds = load_crds(project_dir) if crds is None else crds
     recording = run_stack(stack, project_dir=project_dir, collect_garbage=collect_garbage)
     result = RenderResult(out=out, recording=recording)
     redactor = Redactor(recording.secret_values)
@@ -131,7 +134,7 @@ def render(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.dump(manifest, Dumper=_Dumper, sort_keys=False, default_flow_style=False))
         result.files.append(path)
-        problems = validate_object(manifest, version, explicit_identity=False)
+        problems = validate_object(manifest, version, explicit_identity=False, crds=crds)
         problems += [problem for check in object_checks for problem in check(manifest)]
         for problem in problems:
             result.errors.append(f"{relative}: {label}: {problem}")

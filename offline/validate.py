@@ -108,9 +108,31 @@ def apply_defaults(obj: Any, schema: dict) -> Any:
     return obj
 
 
+def crd_schemas_from_yaml(paths: list[Path]) -> dict[str, dict]:
+    """The `openAPIV3Schema` of every version of every CustomResourceDefinition in `paths` (upstream CRD YAML
+    files, several documents each), keyed `<group>/<version>/<Kind>` like the bundled ones."""
+    import yaml
+
+    schemas: dict[str, dict] = {}
+    for path in paths:
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
+                continue
+            spec = doc.get("spec") or {}
+            for version in spec.get("versions") or []:
+                schema = ((version or {}).get("schema") or {}).get("openAPIV3Schema")
+                if schema:
+                    schemas[f"{spec.get('group')}/{version.get('name')}/{(spec.get('names') or {}).get('kind')}"] = schema
+    return schemas
+
+
 @functools.cache
 def _crd_validator(key: str) -> tuple[jsonschema.protocols.Validator, dict]:
-    schema = copy.deepcopy(_crd_schemas()[key])
+    return _validator_for_crd(_crd_schemas()[key])
+
+
+def _validator_for_crd(crd_schema: dict) -> tuple[jsonschema.protocols.Validator, dict]:
+    schema = copy.deepcopy(crd_schema)
     # The API server accepts apiVersion, kind and metadata on every object, declared or not.
     properties = schema.setdefault("properties", {})
     properties.setdefault("apiVersion", {"type": "string"})
@@ -161,9 +183,11 @@ def explicit_identity_problems(obj: dict) -> list[str]:
     return problems
 
 
-def validate_object(obj: dict, kubernetes_version: str, *, explicit_identity: bool = True) -> list[str]:
+def validate_object(obj: dict, kubernetes_version: str, *, explicit_identity: bool = True,
+                    crds: dict[str, dict] | None = None) -> list[str]:
     """All problems with one object, as messages; empty when it is valid. `explicit_identity`: also this
-    repository's rule that names and namespaces are set (explicit_identity_problems)."""
+    repository's rule that names and namespaces are set (explicit_identity_problems). `crds`: schemas of more
+    custom resources (crd_schemas_from_yaml), besides the bundled ones."""
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind, str):
         return ["apiVersion and kind are required"]
@@ -175,6 +199,11 @@ def validate_object(obj: dict, kubernetes_version: str, *, explicit_identity: bo
     if kind in CLUSTER_SCOPED_KINDS and metadata.get("namespace"):
         problems.append(f"metadata.namespace must not be set on cluster-scoped {kind}")
 
+    if crds and f"{api_version}/{kind}" in crds:
+        validator, schema = _validator_for_crd(crds[f"{api_version}/{kind}"])
+        defaulted = apply_defaults(copy.deepcopy(obj), schema)
+        return problems + [f"{_location(e)}: {e.message}"
+                           for e in sorted(validator.iter_errors(defaulted), key=lambda e: list(e.absolute_path))]
     if f"{api_version}/{kind}" not in _crd_schemas():
         try:
             validator = _builtin_validator(kind, api_version, kubernetes_version)
@@ -182,7 +211,7 @@ def validate_object(obj: dict, kubernetes_version: str, *, explicit_identity: bo
             return [
                 *problems,
                 f"no schema for {api_version} {kind}: not a Kubernetes {kubernetes_version} kind, and no CRD "
-                "for it in offline/schemas/crds",
+                "for it in offline/schemas/crds (a project names its own in [tool.aks-microservices.offline] crds)",
             ]
         for error in sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path)):
             problems.append(f"{_location(error)}: {error.message}")

@@ -167,3 +167,58 @@ def test_this_repositorys_extension_requires_explicit_names_and_namespaces(tmp_p
     assert "k8s/_default/configmap-first.yaml: ConfigMap/None: metadata.name must be set explicitly (object names " \
            "are part of the contract)" in result.errors
     assert len(result.errors) == 4  # a name and a namespace, for each
+
+
+WIDGET_CRD = '''
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: {type: integer, minimum: 1}
+'''
+
+WIDGETS = '''
+import pulumi_kubernetes as k8s
+
+k8s.apiextensions.CustomResource("good", api_version="example.com/v1", kind="Widget",
+                                 metadata={"name": "good", "namespace": "team"}, spec={"size": 2})
+k8s.apiextensions.CustomResource("bad", api_version="example.com/v1", kind="Widget",
+                                 metadata={"name": "bad", "namespace": "team"}, spec={"size": 0, "colour": "red"})
+'''
+
+
+def test_a_project_names_the_crds_its_custom_resources_are_validated_against(tmp_path):
+    project = team_project(tmp_path)
+    (project / "__main__.py").write_text(WIDGETS)
+    unknown = render("dev", tmp_path / "a", project_dir=project, progress=lambda _: None)
+    assert all("no schema for example.com/v1 Widget" in error for error in unknown.errors) and len(unknown.errors) == 2
+    (project / "crds").mkdir()
+    (project / "crds" / "widgets.yaml").write_text(WIDGET_CRD)
+    (project / "pyproject.toml").write_text('[tool.aks-microservices.offline]\ncrds = ["crds"]\n')
+    result = render("dev", tmp_path / "b", project_dir=project, progress=lambda _: None)
+    assert [e.split(": ", 2)[1] for e in result.errors] == ["Widget/bad", "Widget/bad"]
+    assert any("spec.size: 0 is less than the minimum of 1" in e for e in result.errors)
+    assert any("'colour' was unexpected" in e for e in result.errors)
+
+
+def test_a_crds_entry_naming_nothing_is_one_line(tmp_path, capsys):
+    project = team_project(tmp_path)
+    (project / "pyproject.toml").write_text('[tool.aks-microservices.offline]\ncrds = ["missing"]\n')
+    assert main(["render", "--project", str(project), "--stack", "dev", "--out", str(tmp_path / "out")]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.endswith("crds: 'missing': no such file or folder in " + str(project))
