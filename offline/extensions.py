@@ -54,6 +54,7 @@ class Rendered:
     result: Any  # render.RenderResult
     progress: Callable[[str], None]
     redact: Callable[[str], str] = field(default=lambda text: text)
+    manifests: list[dict] = field(default_factory=list)  # the Kubernetes objects as written (secrets redacted)
 
     def write(self, relative: str | Path, text: str) -> Path:
         """Write `text` (secrets redacted) to OUT/`relative`; the file is listed in the result."""

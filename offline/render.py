@@ -171,7 +171,7 @@ def render(
         progress(f"  {app}: {count} Kubernetes objects")
 
     rendered = Rendered(stack=stack, out=out, recording=recording, result=result, progress=progress,
-                        redact=redactor.text)
+                        redact=redactor.text, manifests=manifests)
     for extension in extensions:
         if hasattr(extension, "after_render"):
             extension.after_render(rendered)

@@ -27,7 +27,9 @@ class Greeting:
         return "1.30"
 
     def after_render(self, rendered):
-        greeting = rendered.recording.k8s("ConfigMap", "settings")["data"]["greeting"]
+        [settings] = [m for m in rendered.manifests if m["kind"] == "ConfigMap"]
+        greeting = settings["data"]["greeting"]
+        assert greeting == rendered.recording.k8s("ConfigMap", "settings")["data"]["greeting"]
         rendered.write("notes/greeting.txt", greeting + "\\n")
         rendered.progress(f"greeting: {greeting}")
         if "please" not in greeting:
