@@ -75,7 +75,7 @@ class Endpoint:
     @property
     def address(self) -> pulumi.Input[str]:
         """`host:port`, as clients dial it."""
-        return _join(self.host, f":{self.port}")
+        return self._published_like_host(_join(self.host, f":{self.port}"))
 
     def render(self, template: str) -> pulumi.Input[str]:
         """`template` with `{host}`, `{port}`, `{namespace}` and `{fqdn}` filled in (an Output when any is)."""
@@ -85,7 +85,12 @@ class Endpoint:
 
         if isinstance(self.host, str) and isinstance(self.namespace, str):
             return fill(self.host, self.namespace)
-        return pulumi.Output.all(self.host, self.namespace).apply(lambda parts: fill(parts[0], parts[1]))
+        return self._published_like_host(
+            pulumi.Output.all(self.host, self.namespace).apply(lambda parts: fill(parts[0], parts[1])))
+
+    def _published_like_host(self, value: pulumi.Input[str]) -> pulumi.Input[str]:
+        # An address derived here from a published host is as much the component's address as the host.
+        return publish(value, self) if published_endpoint(self.host) is self else value
 
 
 @dataclass(frozen=True, kw_only=True)

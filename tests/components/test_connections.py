@@ -229,11 +229,21 @@ def _shop_web(**fields):
                                 port=8080, deployment_name="web", **fields)
 
 
-@pytest.mark.parametrize("address", ["host", "primary_host", "endpoint.host"])
+ADDRESSES = {
+    "host": lambda redis: redis.host,
+    "primary_host": lambda redis: redis.primary_host,
+    "endpoint.host": lambda redis: redis.endpoint.host,
+    "endpoint.address": lambda redis: redis.endpoint.address,
+    "endpoint.render": lambda redis: redis.endpoint.render("redis://{fqdn}:{port}"),
+    "primary.render": lambda redis: redis.primary.render("{fqdn}"),
+}
+
+
+@pytest.mark.parametrize("address", sorted(ADDRESSES))
 def test_an_env_value_taken_from_another_components_address_without_a_connection_names_connects_to(address):
     def program():
         redis = _redis()
-        value = redis.endpoint.host if address == "endpoint.host" else getattr(redis, address)
+        value = ADDRESSES[address](redis)
         StatelessService("web", _shop_web(env={"REDIS_HOST": value}))
 
     with pytest.raises(InvalidArgsError) as error:
