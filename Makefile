@@ -70,8 +70,10 @@ test: $(VENV)/.installed-dev lint lint-workflows policy-test
 clean:
 	rm -rf build .pytest_cache .ruff_cache
 
+# The README's stack config table (from settings/) and the API reference docs/api/*.md (from the docstrings).
 docs: $(VENV)/.installed
 	$(PY) -m offline config-docs --write README.md
+	$(PY) docs/apidoc.py --write docs/api
 
 # Policy pack (policy/): pulumi-policy pins protobuf 5.29, so the pack has its own policy/.venv. Its tests
 # run every policy over what each stack registers, exported from the program's environment first.

@@ -78,6 +78,10 @@ class AutoscaledApp(pulumi.ComponentResource):
     endpoint: Endpoint | None
 
     def __init__(self, name: str, args: AutoscaledAppArgs, opts: pulumi.ResourceOptions | None = None):
+        """Declare the AutoscaledApp `name` (its children are named from it) as `args` describe it. `opts` are the
+        component's resource options (provider, protect, aliases, ...), inherited by every child. Invalid
+        `args` raise `InvalidArgsError` (one line naming the field and the value) before anything is
+        registered."""
         if not isinstance(args, AutoscaledAppArgs):
             raise TypeError(f"AutoscaledApp: args must be an AutoscaledAppArgs, got {type(args).__name__}")
         service_args = args.service_args()

@@ -18,6 +18,10 @@ primary) and a read endpoint (`read_only`: replicas answer, writes fail there, e
 secondary's `super_read_only`) naming its `write_endpoint`. Every connection says whether its client writes
 (`writes`, presumed True: a reader says so); a writer connected to a read endpoint is refused when the
 workload's args are built, naming the client, the endpoint and the write endpoint to use instead.
+
+The address Outputs a component publishes (`host`, `primary_host`, and its endpoints' `host`) remember the
+endpoint they address (`publish`): a workload that puts one in `env` without declaring a connection to that
+endpoint in `connects_to` is refused at construction, since its NetworkPolicy would let it reach nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ import pulumi
 from . import _checks as c
 
 CONNECTS_TO_ANNOTATION = "aks-microservices/connects-to"
+# The attribute, on an address Output a component publishes, holding the Endpoint it addresses.
+_PUBLISHED_ENDPOINT = "_aks_microservices_endpoint"
 # What an env template may use: the host clients dial, its port, the endpoint's namespace and the full DNS name.
 TEMPLATE_FIELDS = ("host", "port", "namespace", "fqdn")
 PROTOCOLS = ("TCP", "UDP", "SCTP")
@@ -101,7 +107,7 @@ class Endpoint:
     @property
     def address(self) -> pulumi.Input[str]:
         """`host:port`, as clients dial it."""
-        return _join(self.host, f":{self.port}")
+        return self._published_like_host(_join(self.host, f":{self.port}"))
 
     def render(self, template: str) -> pulumi.Input[str]:
         """`template` with `{host}`, `{port}`, `{namespace}` and `{fqdn}` filled in (an Output when any is)."""
@@ -111,7 +117,12 @@ class Endpoint:
 
         if isinstance(self.host, str) and isinstance(self.namespace, str):
             return fill(self.host, self.namespace)
-        return pulumi.Output.all(self.host, self.namespace).apply(lambda parts: fill(parts[0], parts[1]))
+        return self._published_like_host(
+            pulumi.Output.all(self.host, self.namespace).apply(lambda parts: fill(parts[0], parts[1])))
+
+    def _published_like_host(self, value: pulumi.Input[str]) -> pulumi.Input[str]:
+        # An address derived here from a published host is as much the component's address as the host.
+        return publish(value, self) if published_endpoint(self.host) is self else value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,6 +152,39 @@ class Connection:
 
     def env_values(self) -> dict[str, pulumi.Input[str]]:
         return {name: self.to.render(template) for name, template in self.env.items()}
+
+
+def publish(address: pulumi.Input[str], endpoint: Endpoint) -> pulumi.Input[str]:
+    """Mark `address`, an Output the component created, as an address of `endpoint`; returns it. A plain
+    string cannot carry the mark and is returned as it is."""
+    if isinstance(address, pulumi.Output):
+        vars(address)[_PUBLISHED_ENDPOINT] = endpoint
+    return address
+
+
+def published_endpoint(value: object) -> Endpoint | None:
+    """The endpoint `value` is the published address of (see `publish`), else None. Only the Output itself
+    carries the mark: a value derived from it (`apply`, `Output.concat`) does not."""
+    # vars(): attribute access on an Output lifts to an Output of the attribute instead of failing.
+    return vars(value).get(_PUBLISHED_ENDPOINT) if isinstance(value, pulumi.Output) else None
+
+
+def published(endpoint: Endpoint) -> Endpoint:
+    """`endpoint`, with its host marked as its address (`publish`)."""
+    publish(endpoint.host, endpoint)
+    return endpoint
+
+
+def check_env_connections(owner: str, env: Mapping[str, object], connections: Sequence[Connection]) -> None:
+    """Every env value that is a component's published address must come with a connection to its workload."""
+    connected = {connection.to.workload for connection in connections}
+    for name, value in env.items():
+        endpoint = published_endpoint(value)
+        if endpoint is not None and endpoint.workload not in connected:
+            raise c.InvalidArgsError(
+                f"{owner}.env[{name!r}]: the address of {endpoint.workload}, with no connection to it in connects_to "
+                "(its NetworkPolicy would let the pods reach nothing): declare connects_to=[Connection(to=<the "
+                f"{endpoint.workload} component>.endpoint, env={{{name!r}: \"{{fqdn}}\"}})] instead of the env value")
 
 
 def check_template(owner: str, field_name: str, template: object) -> None:

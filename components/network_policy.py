@@ -5,7 +5,9 @@
 - `workload_policies`: the allow rules one workload's declarations imply:
   - NetworkPolicy `<workload>` on its own pods: ingress from outside (`inbound`, derived by the components from
     the Service type and the Ingress) and from its own pods (`peer_ports`); egress to every endpoint it
-    connects to, to its own pods (`peer_ports`) and anything else it needs (`outbound`, e.g. the API server);
+    connects to, to its own pods (`peer_ports`) and anything else it needs (`outbound`, e.g. the API server),
+    and, with any of those, to kube-dns (to resolve the names it dials: the policy works on its own, without
+    a `NamespaceIsolation` in the namespace);
   - NetworkPolicy `<workload>-to-<target>` on each target's pods (in the target's namespace): ingress from the
     workload's pods on the target's ports. The client owns both halves of a connection.
 
@@ -97,6 +99,10 @@ class Rule:
                 for port in sorted(set(self.ports)) for protocol in self.protocols]
 
 
+# Name lookups, on both protocols DNS uses (TCP for large answers).
+DNS_RULE = Rule(peer=KUBE_DNS, ports=(DNS_PORT,), protocols=("UDP", "TCP"))
+
+
 def _merged(rules: Sequence[Rule]) -> list[Rule]:
     """One rule per peer, in first-seen order, with the union of its ports (for one protocol set)."""
     merged: dict[tuple, Rule] = {}
@@ -157,14 +163,15 @@ class NamespaceIsolation(pulumi.ComponentResource):
 
     def __init__(self, name: str, *, namespace: pulumi.Input[str], labels: Mapping[str, str],
                  opts: pulumi.ResourceOptions | None = None):
+        """Declare both policies for `namespace`, labelled `labels`; `opts` are the component's resource
+        options, inherited by both children."""
         super().__init__("aks-microservices:components:NamespaceIsolation", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.default_deny = network_policy(f"{name}-default-deny", name=DEFAULT_DENY, namespace=namespace,
                                            pod_labels={}, labels=labels, opts=child)
         self.allow_dns = network_policy(
             f"{name}-allow-dns", name=ALLOW_DNS, namespace=namespace, pod_labels={}, labels=labels,
-            egress=[Rule(peer=KUBE_DNS, ports=(DNS_PORT,), protocols=("UDP", "TCP"))], policy_types=["Egress"],
-            opts=child,
+            egress=[DNS_RULE], policy_types=["Egress"], opts=child,
         )
         self.register_outputs({})
 
@@ -221,10 +228,13 @@ def workload_policies(resource_name: str, traffic: WorkloadTraffic, *, labels: M
     # A connection to its own endpoint (siblings through their Service) is let in by its own policy.
     peers += [Rule(peer=traffic.own_pods, ports=(conn.to.pod_port,), protocols=(conn.to.protocol,))
               for conn in traffic.connects_to if conn.to.workload == traffic.workload]
+    egress = [*egress, *peers, *traffic.outbound]
+    if egress:  # it dials names: Services, pods under a headless Service, hosts outside
+        egress.append(DNS_RULE)
     policies = [network_policy(
         f"{resource_name}-network-policy", name=traffic.workload, namespace=traffic.namespace,
         pod_labels=traffic.pod_labels, labels=labels, annotations=annotations, ingress=[*traffic.inbound, *peers],
-        egress=[*egress, *peers, *traffic.outbound], opts=opts,
+        egress=egress, opts=opts,
     )]
     targets: dict[str, list[Connection]] = {}
     for connection in traffic.connects_to:

@@ -138,6 +138,10 @@ class ObjectStore(pulumi.ComponentResource):
     secret_key_key: str
 
     def __init__(self, name: str, args: ObjectStoreArgs, opts: pulumi.ResourceOptions | None = None):
+        """Declare the ObjectStore `name` (its children are named from it) as `args` describe it. `opts` are the
+        component's resource options (provider, protect, aliases, ...), inherited by every child. Invalid
+        `args` raise `InvalidArgsError` (one line naming the field and the value) before anything is
+        registered."""
         if not isinstance(args, ObjectStoreArgs):
             raise TypeError(f"ObjectStore: args must be an ObjectStoreArgs, got {type(args).__name__}")
         store_args = args.store_args(args.secret_name)  # validates the whole workload before any child

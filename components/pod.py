@@ -46,7 +46,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import _checks as c
-from .connections import CONNECTS_TO_ANNOTATION, Connection, check_connections, connection_env, connects_to_annotation
+from .connections import (
+    CONNECTS_TO_ANNOTATION,
+    Connection,
+    check_connections,
+    check_env_connections,
+    connection_env,
+    connects_to_annotation,
+)
 from .labels import RECOMMENDED_KEYS, recommended_labels, selector_labels
 from .network_policy import Rule, WorkloadTraffic, workload_policies
 from .service_account import service_account
@@ -419,6 +426,7 @@ class WorkloadArgs:
             for name in connection.env:
                 if name in self.env or name in self.env_from_secrets:
                     c.fail(owner, "connects_to", "env names not already set in env or env_from_secrets", name)
+        check_env_connections(owner, self.env, self.connects_to)
 
     def _check_mounts(self, owner: str) -> None:
         c.check_sequence(owner, "writable_paths", self.writable_paths)

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import _checks as c
-from .connections import Endpoint
+from .connections import Endpoint, publish, published
 from .labels import selector_labels
 from .pod import (
     WorkloadArgs,
@@ -173,6 +173,10 @@ class StatefulStore(pulumi.ComponentResource):
     write_endpoint: Endpoint
 
     def __init__(self, name: str, args: StatefulStoreArgs, opts: pulumi.ResourceOptions | None = None):
+        """Declare the StatefulStore `name` (its children are named from it) as `args` describe it. `opts` are the
+        component's resource options (provider, protect, aliases, ...), inherited by every child. Invalid
+        `args` raise `InvalidArgsError` (one line naming the field and the value) before anything is
+        registered."""
         if not isinstance(args, StatefulStoreArgs):
             raise TypeError(f"StatefulStore: args must be a StatefulStoreArgs, got {type(args).__name__}")
         super().__init__("aks-microservices:components:StatefulStore", name, None, opts)
@@ -273,10 +277,6 @@ class StatefulStore(pulumi.ComponentResource):
         )
         self.pdb = disruption_budget(f"{name}-pdb", args, app_name=app, opts=child) if args.replicas >= 2 else None
 
-        self.primary_host = pulumi.Output.all(
-            self.headless_service.metadata.name, self.headless_service.metadata.namespace
-        ).apply(lambda parts: f"{app}-0.{parts[0]}.{parts[1]}.svc.cluster.local")
-        self.host = dns_name(self.service or self.headless_service)
         pods = selector_labels(app, args.instance_label)
         client_service = self.service or self.headless_service
         client_name = args.service_name or args.headless_service_name
@@ -284,20 +284,24 @@ class StatefulStore(pulumi.ComponentResource):
         # restarts and rescheduling (same name, new address; publishNotReadyAddresses keeps it while it
         # starts), and clients re-resolve it when they reconnect. Policies cannot single out pod 0, so the
         # primary endpoint admits its clients to the store's pods.
-        self.primary = Endpoint(host=pulumi.Output.concat(f"{app}-0.", self.headless_service.metadata.name),
-                                port=args.port, namespace=args.namespace, workload=app, pod_labels=pods,
-                                label=f"{app}-0.{args.headless_service_name}:{args.port} (pod 0, the primary)")
+        self.primary = published(Endpoint(host=pulumi.Output.concat(f"{app}-0.", self.headless_service.metadata.name),
+                                          port=args.port, namespace=args.namespace, workload=app, pod_labels=pods,
+                                          label=f"{app}-0.{args.headless_service_name}:{args.port} (pod 0, the primary)"))
         # What clients dial: the client Service (the headless one without it). With a single writer it
         # balances over replicas that refuse writes: a read endpoint.
         read_only = None
         if args.single_writer:
             read_only = "its Service balances over every pod and only pod 0 accepts writes"
-        self.endpoint = Endpoint(host=client_service.metadata.name, port=self.port, target_port=args.port,
-                                 namespace=args.namespace, workload=app, pod_labels=pods,
-                                 read_only=read_only, write_endpoint=self.primary if read_only else None,
-                                 label=f"{client_name}:{self.port}")
+        self.endpoint = published(Endpoint(host=client_service.metadata.name, port=self.port, target_port=args.port,
+                                           namespace=args.namespace, workload=app, pod_labels=pods,
+                                           read_only=read_only, write_endpoint=self.primary if read_only else None,
+                                           label=f"{client_name}:{self.port}"))
         self.read_endpoint = self.endpoint
         self.write_endpoint = self.primary if args.single_writer else self.endpoint
+        self.primary_host = publish(pulumi.Output.all(
+            self.headless_service.metadata.name, self.headless_service.metadata.namespace
+        ).apply(lambda parts: f"{app}-0.{parts[0]}.{parts[1]}.svc.cluster.local"), self.primary)
+        self.host = publish(dns_name(self.service or self.headless_service), self.endpoint)
         self.network_policies = workload_network_policies(name, args, app_name=app, peer_ports=args.peer_ports,
                                                           opts=child)
         self.register_outputs({

@@ -17,7 +17,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import _checks as c
-from .connections import Endpoint
+from .connections import Endpoint, publish, published
 from .labels import selector_labels
 from .network_policy import Peer, Rule, network_policy
 from .pod import (
@@ -209,6 +209,10 @@ class StatelessService(pulumi.ComponentResource):
     load_balancer_address: pulumi.Output[str]
 
     def __init__(self, name: str, args: StatelessServiceArgs, opts: pulumi.ResourceOptions | None = None):
+        """Declare the StatelessService `name` (its children are named from it) as `args` describe it. `opts` are the
+        component's resource options (provider, protect, aliases, ...), inherited by every child. Invalid
+        `args` raise `InvalidArgsError` (one line naming the field and the value) before anything is
+        registered."""
         if not isinstance(args, StatelessServiceArgs):
             raise TypeError(f"StatelessService: args must be a StatelessServiceArgs, got {type(args).__name__}")
         super().__init__("aks-microservices:components:StatelessService", name, None, opts)
@@ -256,12 +260,12 @@ class StatelessService(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            self.host = dns_name(self.service)
             self.load_balancer_address = self.service.status.apply(_load_balancer_address)
-            self.endpoint = Endpoint(
+            self.endpoint = published(Endpoint(
                 host=self.service.metadata.name, port=self.port, target_port=args.port, namespace=args.namespace,
                 workload=app, pod_labels=selector_labels(app, args.instance_label),
-            )
+            ))
+            self.host = publish(dns_name(self.service), self.endpoint)
 
         self.pdb = disruption_budget(f"{name}-pdb", args, app_name=app, opts=child) if args.wants_pdb else None
 

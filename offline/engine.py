@@ -36,8 +36,10 @@ from pulumi.runtime.stack import run_in_stack
 
 from .fastpath import FastPath, PlainProps, PlainRegisterResponse, for_installed_sdk
 from .mocks import OfflineMocks
-from .stack_config import StackConfig, load_stack_config
+from .stack_config import StackConfig, StackConfigError, _read_yaml, load_stack_config
 
+# This repository's folder and project name (when run from a checkout): the defaults of its own tests. Another
+# project passes its folder (`run_stack(..., project_dir=...)`, `--project`) and its programs their project name.
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT_NAME = "aks-microservices"
 
@@ -47,6 +49,9 @@ _NOT_MANIFESTS = ("kubernetes:helm.sh/", "kubernetes:yaml", "kubernetes:kustomiz
 
 @dataclass
 class RecordedResource:
+    """One registration: its type token, logical name, URN, parent and provider, the resource options the engine
+    sees, and its inputs as plain data (secrets unwrapped; `secret_paths` says where they were)."""
+
     type: str
     name: str
     urn: str
@@ -83,6 +88,9 @@ class RecordedResource:
 
 @dataclass
 class Recording:
+    """What one program run registered (`resources`, in registration order), its stack outputs (secret ones
+    named in `secret_output_names`), every secret value it saw, the program's return value and the config."""
+
     project: str
     stack: str
     resources: list[RecordedResource] = field(default_factory=list)
@@ -495,13 +503,41 @@ def stack_config(project_dir: Path, stack: str, overrides: dict[str, Any] | None
     )
 
 
+def program_file(project_dir: Path) -> Path:
+    """The Python program of the project in `project_dir`, as the Pulumi CLI finds it: `Pulumi.yaml`'s `main`
+    (a folder with a `__main__.py`, or a `.py` file), else the project folder's `__main__.py`."""
+    project_file = project_dir / "Pulumi.yaml"
+    if not project_file.is_file():
+        raise StackConfigError(f"{project_dir}: not a Pulumi project (no Pulumi.yaml)")
+    project = _read_yaml(project_file)
+    runtime = project.get("runtime")
+    runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if runtime_name != "python":
+        raise StackConfigError(f"{project_file}: runtime: the offline engine runs Python programs, got {runtime_name!r}")
+    main = project.get("main")
+    if main is not None and not isinstance(main, str):
+        raise StackConfigError(f"{project_file}: main: expected a path relative to the project, got {main!r}")
+    location = project_dir / main if main else project_dir
+    path = location / "__main__.py" if location.is_dir() else location
+    if not path.is_file():
+        where = f"main: {main!r}" if main else "no main"
+        raise StackConfigError(f"{project_file}: {where}: no Python program at {path}")
+    return path
+
+
 def run_main(project_dir: Path) -> Callable[[], Any]:
-    """The project's `__main__.py` as a program function."""
-    main = project_dir / "__main__.py"
+    """The project's program (program_file) as a program function, run as the Pulumi CLI runs it: from its own
+    folder (the working directory and the first entry of `sys.path`)."""
+    main = program_file(project_dir)
 
     def program() -> Any:
-        with _project_on_path(project_dir):
-            return runpy.run_path(str(main), run_name="__main__")
+        previous = Path.cwd()
+        with _project_on_path(main.parent):
+            os.chdir(main.parent)
+            try:
+                return runpy.run_path(str(main), run_name="__main__")
+            finally:
+                os.chdir(previous)
 
     return program
 

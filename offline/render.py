@@ -5,8 +5,13 @@ Writes, under OUT:
   ready for `kubectl apply -f` (Secrets carry redaction markers instead of values);
 - `resources.json`, every other resource (Azure, random, Helm releases, providers) as
   `{type, name, parent, provider, inputs}`, in URN order;
-- `summary.md`, a readable account of the stack (see summary.py), with the ingress route table (routes.py).
-- `gitops/stack.yaml`, the Pulumi Kubernetes Operator `Stack` that deploys it from git (see gitops.py).
+- `summary.md`, a readable account of the stack (see summary.py), with the ingress route table (routes.py);
+- whatever the project's render extensions add (extensions.py). This repository's (project.py) add
+  `gitops/stack.yaml`, the Pulumi Kubernetes Operator `Stack` that deploys it from git (see gitops.py), and
+  fail the render when the apps do not fit the node pools (capacity.py), and estimate the monthly cost
+  (cost.py) into `summary.md`.
+
+Every part here works for any Pulumi Python project; nothing of this repository's applies to another one.
 """
 
 from __future__ import annotations
@@ -17,21 +22,20 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from . import gitops
-from .capacity import CapacityReport, check_capacity
+from .capacity import CapacityReport
 from .cost import CostEstimate
-from .cost import estimate as estimate_cost
 from .engine import PROJECT_DIR, RecordedResource, Recording, run_stack
+from .extensions import Rendered, load_crds, load_extensions
 from .redact import REDACTED, Redactor
 from .routes import route_table, shadowing
 from .summary import PART_OF, render_summary
-from .validate import CLUSTER_SCOPED_KINDS, validate_object
+from .validate import CLUSTER_SCOPED_KINDS, DEFAULT_KUBERNETES_VERSION, validate_object
 
 try:  # the C dumper is several times faster; fall back where libyaml is missing
     _Dumper = yaml.CSafeDumper
@@ -43,6 +47,8 @@ _TOP_KEYS = ("apiVersion", "kind", "metadata")
 
 @dataclass
 class RenderResult:
+    """What a render wrote (`files`, counts) and found (`errors`, one line each: the render is valid without)."""
+
     out: Path
     objects: int = 0
     other_resources: int = 0
@@ -50,8 +56,9 @@ class RenderResult:
     seconds: float = 0.0
     files: list[Path] = field(default_factory=list)
     recording: Recording | None = None
-    capacity: CapacityReport | None = None
-    cost: CostEstimate | None = None
+    capacity: CapacityReport | None = None  # set by the capacity extension (project.py)
+    cost: CostEstimate | None = None  # set by the cost extension (project.py)
+    kubernetes_version: str = ""  # the version the objects were validated against
 
 
 def _sorted(value):
@@ -69,10 +76,12 @@ def _ordered(obj: dict) -> dict:
     return {**{k: stable[k] for k in _TOP_KEYS if k in stable}, **{k: v for k, v in stable.items() if k not in _TOP_KEYS}}
 
 
-def object_path(obj: dict) -> Path:
+def object_path(obj: dict, resource_name: str = "unnamed") -> Path:
+    """`k8s/<namespace>/<kind>-<name>.yaml`; an object left to the provider's auto-naming goes by its Pulumi
+    resource name, one without a namespace to `k8s/_default/` (the provider's default namespace)."""
     metadata = obj.get("metadata") or {}
-    folder = "_cluster" if obj.get("kind") in CLUSTER_SCOPED_KINDS else (metadata.get("namespace") or "_missing")
-    return Path("k8s") / folder / f"{str(obj.get('kind', 'unknown')).lower()}-{metadata.get('name', 'unnamed')}.yaml"
+    folder = "_cluster" if obj.get("kind") in CLUSTER_SCOPED_KINDS else (metadata.get("namespace") or "_default")
+    return Path("k8s") / folder / f"{str(obj.get('kind', 'unknown')).lower()}-{metadata.get('name') or resource_name}.yaml"
 
 
 def _parent_name(recording: Recording, resource: RecordedResource) -> str | None:
@@ -137,15 +146,26 @@ def render(
     kubernetes_version: str | None = None,
     progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
     collect_garbage: bool = True,
+    extensions: Sequence | None = None,
+    crds: dict[str, dict] | None = None,
 ) -> RenderResult:
-    """Render `stack` to OUT (see the module docstring). Raises RenderOutputError before running the program
-    when OUT cannot be used; OUT is untouched when the program fails."""
+    """Run the project's program for `stack`, write its desired state under `out` and validate it.
+
+    `extensions` (default: those the project's pyproject.toml names, see extensions.py) run after the
+    generic part; `kubernetes_version` (default: the first extension's answer, else
+    validate.DEFAULT_KUBERNETES_VERSION) selects the schemas objects are validated against; `crds` (default:
+    those the project's pyproject.toml names) add custom resource schemas to the bundled ones.
+
+    Raises RenderOutputError before running the program when OUT cannot be used; OUT is untouched when
+    the program fails."""
     check_out(out)
     started = time.perf_counter()
+    extensions = load_extensions(project_dir) if extensions is None else list(extensions)
+    crds = load_crds(project_dir) if crds is None else crds
     recording = run_stack(stack, project_dir=project_dir, collect_garbage=collect_garbage)
     staging = _staging(out)
     try:
-        result = _write(stack, staging, recording, kubernetes_version, progress)
+        result = _write(stack, staging, recording, kubernetes_version, progress, extensions, crds)
         (staging / MARKER).write_text(
             f"Written by `python -m offline render --stack {stack}`; the next render replaces this folder whole.\n"
             f"result: {'valid' if not result.errors else f'{len(result.errors)} errors'}\n"
@@ -161,10 +181,12 @@ def render(
 
 
 def _write(stack: str, out: Path, recording: Recording, kubernetes_version: str | None,
-           progress: Callable[[str], None]) -> RenderResult:
+           progress: Callable[[str], None], extensions: Sequence, crds: dict[str, dict]) -> RenderResult:
     result = RenderResult(out=out, recording=recording)
     redactor = Redactor(recording.secret_values)
-    version = kubernetes_version or _kubernetes_version(recording)
+    version = kubernetes_version or _kubernetes_version(recording, extensions)
+    result.kubernetes_version = version
+    object_checks = [e.object_problems for e in extensions if hasattr(e, "object_problems")]
 
     per_app: Counter[str] = Counter()
     written: dict[Path, str] = {}
@@ -174,7 +196,7 @@ def _write(stack: str, out: Path, recording: Recording, kubernetes_version: str 
     by_urn = sorted(recording.resources, key=lambda r: r.urn)
     for resource in (r for r in by_urn if r.is_kubernetes_object):
         manifest = _ordered(redactor.manifest(resource.inputs, resource.secret_paths))
-        relative = object_path(manifest)
+        relative = object_path(manifest, resource.name)
         label = f"{manifest.get('kind')}/{(manifest.get('metadata') or {}).get('name')}"
         if relative in written:
             result.errors.append(f"{relative}: {label}: two objects render to the same file ({written[relative]})")
@@ -185,7 +207,9 @@ def _write(stack: str, out: Path, recording: Recording, kubernetes_version: str 
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.dump(manifest, Dumper=_Dumper, sort_keys=False, default_flow_style=False))
         result.files.append(path)
-        for problem in validate_object(manifest, version):
+        problems = validate_object(manifest, version, explicit_identity=False, crds=crds)
+        problems += [problem for check in object_checks for problem in check(manifest)]
+        for problem in problems:
             result.errors.append(f"{relative}: {label}: {problem}")
         labels = (manifest.get("metadata") or {}).get("labels") or {}
         per_app[labels.get(PART_OF) or (manifest.get("metadata") or {}).get("namespace") or "_cluster"] += 1
@@ -215,31 +239,25 @@ def _write(stack: str, out: Path, recording: Recording, kubernetes_version: str 
         key: (REDACTED if key in recording.secret_output_names else redactor.deep(value))
         for key, value in recording.stack_outputs.items()
     }
-    result.cost = estimate_cost(manifests, others)
-    summary = render_summary(stack, manifests, others, outputs).rstrip("\n") + "\n\n" + result.cost.markdown()
+    summary = render_summary(stack, manifests, others, outputs)
     (out / "summary.md").write_text(redactor.text(summary))
     result.files.append(out / "summary.md")
-    result.files += gitops.write(recording, out)  # the Pulumi Kubernetes Operator Stack, in OUT/gitops
 
     for app, count in sorted(per_app.items()):
         progress(f"  {app}: {count} Kubernetes objects")
-    if result.cost.priced:
-        progress(f"cost: about {result.cost.total()} a month (an estimate: see summary.md)")
 
-    # The apps at their maximum replicas must fit the node pools at their maximum size (see capacity.py).
-    result.capacity = check_capacity(recording)
-    for line in result.capacity.lines():
-        progress(line)
-    if not result.capacity.fits:
-        result.errors.append(result.capacity.error())
+    rendered = Rendered(stack=stack, out=out, recording=recording, result=result, progress=progress,
+                        redact=redactor.text, manifests=manifests, resources=others)
+    for extension in extensions:
+        if hasattr(extension, "after_render"):
+            extension.after_render(rendered)
     return result
 
 
-def _kubernetes_version(recording: Recording) -> str:
-    """The version the stack targets: its `kubernetesVersion` config, else the settings' default."""
-    configured = recording.config.get(f"{recording.project}:kubernetesVersion")
-    if configured:
-        return configured
-    from settings import StackSettings
-
-    return StackSettings().kubernetes_version
+def _kubernetes_version(recording: Recording, extensions: Sequence) -> str:
+    """The first extension's answer, else the engine's default."""
+    for extension in extensions:
+        version = extension.kubernetes_version(recording) if hasattr(extension, "kubernetes_version") else None
+        if version:
+            return version
+    return DEFAULT_KUBERNETES_VERSION

@@ -25,6 +25,8 @@ from kubernetes_validate import utils as kv_utils
 from referencing import Registry, Resource
 
 CRD_DIR = Path(__file__).resolve().parent / "schemas" / "crds"
+# The version a project's objects are validated against when neither the caller nor an extension names one.
+DEFAULT_KUBERNETES_VERSION = "1.33"
 
 # Kinds that live outside namespaces; every other kind must carry metadata.namespace.
 CLUSTER_SCOPED_KINDS = frozenset(
@@ -106,9 +108,31 @@ def apply_defaults(obj: Any, schema: dict) -> Any:
     return obj
 
 
+def crd_schemas_from_yaml(paths: list[Path]) -> dict[str, dict]:
+    """The `openAPIV3Schema` of every version of every CustomResourceDefinition in `paths` (upstream CRD YAML
+    files, several documents each), keyed `<group>/<version>/<Kind>` like the bundled ones."""
+    import yaml
+
+    schemas: dict[str, dict] = {}
+    for path in paths:
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
+                continue
+            spec = doc.get("spec") or {}
+            for version in spec.get("versions") or []:
+                schema = ((version or {}).get("schema") or {}).get("openAPIV3Schema")
+                if schema:
+                    schemas[f"{spec.get('group')}/{version.get('name')}/{(spec.get('names') or {}).get('kind')}"] = schema
+    return schemas
+
+
 @functools.cache
 def _crd_validator(key: str) -> tuple[jsonschema.protocols.Validator, dict]:
-    schema = copy.deepcopy(_crd_schemas()[key])
+    return _validator_for_crd(_crd_schemas()[key])
+
+
+def _validator_for_crd(crd_schema: dict) -> tuple[jsonschema.protocols.Validator, dict]:
+    schema = copy.deepcopy(crd_schema)
     # The API server accepts apiVersion, kind and metadata on every object, declared or not.
     properties = schema.setdefault("properties", {})
     properties.setdefault("apiVersion", {"type": "string"})
@@ -118,6 +142,11 @@ def _crd_validator(key: str) -> tuple[jsonschema.protocols.Validator, dict]:
     # A CRD may constrain metadata (e.g. name length) but ObjectMeta's other fields stay allowed.
     strict["properties"]["metadata"].pop("additionalProperties", None)
     return jsonschema.Draft202012Validator(strict), schema
+
+
+def supported_version(version: str) -> bool:
+    """Whether `version` is a Kubernetes minor version (`1.N`) that kubernetes-validate has schemas for."""
+    return bool(re.fullmatch(r"1\.\d+", version)) and version in {kv_utils.major_minor(v) for v in kv_utils.all_versions()}
 
 
 @functools.cache
@@ -142,23 +171,39 @@ def _location(error: jsonschema.ValidationError) -> str:
     return ".".join(str(p) for p in error.absolute_path) or "<root>"
 
 
-def validate_object(obj: dict, kubernetes_version: str) -> list[str]:
-    """All problems with one object, as messages; empty when it is valid."""
-    problems: list[str] = []
+def explicit_identity_problems(obj: dict) -> list[str]:
+    """This repository's rule (a Pulumi program may leave both to the provider, which auto-names objects and puts
+    them in its default namespace): every object names itself, and every namespaced one its namespace."""
+    metadata = obj.get("metadata") or {}
+    problems = []
+    if not metadata.get("name"):
+        problems.append("metadata.name must be set explicitly (object names are part of the contract)")
+    if obj.get("kind") not in CLUSTER_SCOPED_KINDS and not metadata.get("namespace"):
+        problems.append("metadata.namespace must be set on a namespaced kind")
+    return problems
+
+
+def validate_object(obj: dict, kubernetes_version: str, *, explicit_identity: bool = True,
+                    crds: dict[str, dict] | None = None) -> list[str]:
+    """All problems with one object, as messages; empty when it is valid. `explicit_identity`: also this
+    repository's rule that names and namespaces are set (explicit_identity_problems). `crds`: schemas of more
+    custom resources (crd_schemas_from_yaml), besides the bundled ones."""
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind, str):
         return ["apiVersion and kind are required"]
+    problems: list[str] = explicit_identity_problems(obj) if explicit_identity else []
     metadata = obj.get("metadata") or {}
     name = metadata.get("name")
-    if not name:
-        problems.append("metadata.name must be set explicitly (object names are part of the contract)")
-    elif not _DNS_SUBDOMAIN.fullmatch(str(name)):
+    if name and not _DNS_SUBDOMAIN.fullmatch(str(name)):
         problems.append(f"metadata.name {name!r} is not a valid DNS subdomain")
-    if kind not in CLUSTER_SCOPED_KINDS and not metadata.get("namespace"):
-        problems.append("metadata.namespace must be set on a namespaced kind")
     if kind in CLUSTER_SCOPED_KINDS and metadata.get("namespace"):
         problems.append(f"metadata.namespace must not be set on cluster-scoped {kind}")
 
+    if crds and f"{api_version}/{kind}" in crds:
+        validator, schema = _validator_for_crd(crds[f"{api_version}/{kind}"])
+        defaulted = apply_defaults(copy.deepcopy(obj), schema)
+        return problems + [f"{_location(e)}: {e.message}"
+                           for e in sorted(validator.iter_errors(defaulted), key=lambda e: list(e.absolute_path))]
     if f"{api_version}/{kind}" not in _crd_schemas():
         try:
             validator = _builtin_validator(kind, api_version, kubernetes_version)
@@ -166,7 +211,7 @@ def validate_object(obj: dict, kubernetes_version: str) -> list[str]:
             return [
                 *problems,
                 f"no schema for {api_version} {kind}: not a Kubernetes {kubernetes_version} kind, and no CRD "
-                "for it in offline/schemas/crds",
+                "for it in offline/schemas/crds (a project names its own in [tool.aks-microservices.offline] crds)",
             ]
         for error in sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path)):
             problems.append(f"{_location(error)}: {error.message}")

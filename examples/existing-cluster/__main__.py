@@ -15,8 +15,8 @@ Config (namespace `components-example`): `kubeconfig` (path; default: $KUBECONFI
 
 import pulumi
 import pulumi_kubernetes as k8s
-
-from components import (
+from aks_microservices.components import (
+    Connection,
     ExecProbe,
     HttpProbe,
     PerReplicaStorage,
@@ -88,8 +88,9 @@ greeter = StatelessService(
         image=ECHO_IMAGE,
         port=5678,
         args=[f"-text={config.get('greeting') or 'hello from the aks-microservices components'}"],
-        # Wiring through component outputs: the app a team puts here instead of the echo reads REDIS_HOST.
-        env={"REDIS_HOST": redis.host},
+        # One declaration sets REDIS_HOST (the app a team puts here instead of the echo reads it) and opens the
+        # NetworkPolicies both ways (with DNS); an env value alone would leave the pods able to reach nothing.
+        connects_to=[Connection(to=redis.endpoint, env={"REDIS_HOST": "{fqdn}"})],
         deployment_name="greeter",
         service_type=service_type,
         service_port=80,

@@ -27,6 +27,11 @@ API = Endpoint(host="api", port=80, target_port=3000, namespace="knote", workloa
                pod_labels=selector_labels("api", "knote"))
 
 
+# CoreDNS pods keep the `k8s-app: kube-dns` label for compatibility; they answer on 53, UDP and TCP.
+KUBE_DNS = ({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+             "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}, [(53, "UDP"), (53, "TCP")])
+
+
 def web_args(**overrides) -> StatelessServiceArgs:
     fields = dict(namespace="knote", part_of="knote", component="web", image="learnk8s/knote-js:2.0.0", port=3000,
                   deployment_name="knote", service_type="LoadBalancer", service_port=80,
@@ -69,6 +74,8 @@ def test_the_workloads_own_policy_allows_egress_to_each_target_on_the_pods_port_
         # After the Service's translation: the pods' 3000, not the Service's 80.
         ({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "knote"}},
           "podSelector": {"matchLabels": API.pod_labels}}, [(3000, "TCP")]),
+        # The names it dials resolve without a NamespaceIsolation's allow-dns.
+        KUBE_DNS,
     ]
     # A LoadBalancer: anyone outside the cluster, on the container port only.
     assert peers(spec["ingress"], "from") == [({"ipBlock": {"cidr": "0.0.0.0/0"}}, [(3000, "TCP")])]
@@ -122,7 +129,8 @@ def test_a_store_allows_its_peer_ports_between_its_own_pods_only():
     spec = recording.k8s("NetworkPolicy", "redis-statefulset")["spec"]
     own = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "fib"}},
            "podSelector": {"matchLabels": selector_labels("redis-statefulset", "fib")}}
-    assert peers(spec["ingress"], "from") == peers(spec["egress"], "to") == [(own, [(6379, "TCP")])]
+    assert peers(spec["ingress"], "from") == [(own, [(6379, "TCP")])]
+    assert peers(spec["egress"], "to") == [(own, [(6379, "TCP")]), KUBE_DNS]  # replicas find pod 0 by name
 
 
 def test_a_stores_endpoints_name_its_client_service_and_its_pod_zero():
@@ -293,3 +301,61 @@ def test_bad_data_flow_declarations_are_refused(build, message):
     with pytest.raises(InvalidArgsError) as error:
         build()
     assert str(error.value).startswith(message)
+
+# A component works on its own: without a NamespaceIsolation, and wired only by declarations ------------------
+
+def _redis():
+    return StatefulStore("redis", StatefulStoreArgs(
+        namespace="shop", part_of="shop", component="cache", image="redis:7.4", port=6379,
+        statefulset_name="redis", headless_service_name="redis-headless", service_name="redis",
+        storage=PerReplicaStorage(claim_name="data", size="1Gi", mount_path="/data")))
+
+
+def _shop_web(**fields):
+    return StatelessServiceArgs(namespace="shop", part_of="shop", component="frontend", image="shop/web:1.0",
+                                port=8080, deployment_name="web", **fields)
+
+
+ADDRESSES = {
+    "host": lambda redis: redis.host,
+    "primary_host": lambda redis: redis.primary_host,
+    "endpoint.host": lambda redis: redis.endpoint.host,
+    "endpoint.address": lambda redis: redis.endpoint.address,
+    "endpoint.render": lambda redis: redis.endpoint.render("redis://{fqdn}:{port}"),
+    "primary.render": lambda redis: redis.primary.render("{fqdn}"),
+}
+
+
+@pytest.mark.parametrize("address", sorted(ADDRESSES))
+def test_an_env_value_taken_from_another_components_address_without_a_connection_names_connects_to(address):
+    def program():
+        redis = _redis()
+        value = ADDRESSES[address](redis)
+        StatelessService("web", _shop_web(env={"REDIS_HOST": value}))
+
+    with pytest.raises(InvalidArgsError) as error:
+        run(program)
+    message = str(error.value)
+    assert message.startswith("StatelessServiceArgs.env['REDIS_HOST']: the address of redis, with no connection")
+    assert "connects_to=[Connection(to=<the redis component>.endpoint" in message
+    assert len(message.splitlines()) == 1
+
+
+def test_the_same_address_with_a_declared_connection_is_accepted():
+    def program():
+        redis = _redis()
+        StatelessService("web", _shop_web(env={"REDIS_ADDRESS": redis.host},
+                                          connects_to=[Connection(to=redis.endpoint, env={"REDIS_HOST": "{host}"})]))
+
+    recording = run(program)
+    env = recording.k8s("Deployment", "web")["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "REDIS_ADDRESS", "value": "redis.shop.svc.cluster.local"} in env
+
+
+def test_a_workload_that_dials_anything_may_resolve_names_without_a_namespace_isolation():
+    def program():
+        StatelessService("web", _shop_web(connects_to=[Connection(to=_redis().endpoint, env={"REDIS_HOST": "{fqdn}"})]))
+
+    recording = run(program)
+    assert not recording.of_type("aks-microservices:components:NamespaceIsolation")
+    assert peers(recording.k8s("NetworkPolicy", "web")["spec"]["egress"], "to")[-1] == KUBE_DNS

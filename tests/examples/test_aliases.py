@@ -71,7 +71,7 @@ def test_every_resource_of_the_existing_stack_is_matched_so_nothing_is_replaced(
     assert len(after.resources) == len(before.resources)  # and nothing new appears
 
 
-def test_the_example_stack_keeps_its_renamed_service_through_an_alias():
+def test_the_example_stack_keeps_its_renamed_service_through_an_alias(installed_package):
     example = run_stack("kind", project_dir=PROJECT_DIR / "examples" / "existing-cluster")
     [greeter] = [r for r in example.of_type("aks-microservices:components:StatelessService") if r.name == "greeter"]
     assert names(greeter.aliases, greeter.urn.rsplit("::", 1)[0] + "::web")

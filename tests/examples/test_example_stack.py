@@ -13,7 +13,7 @@ NAMESPACE = "guestbook"
 
 
 @pytest.fixture(scope="module")
-def example():
+def example(installed_package):
     return run_stack("kind", project_dir=EXAMPLE)
 
 
@@ -60,6 +60,34 @@ def test_its_outputs_are_the_components_outputs(example):
     assert example.stack_outputs["redis"] == {"host": "redis.guestbook.svc.cluster.local", "port": 6379}
 
 
-def test_a_wrong_service_type_stops_the_example_with_one_line():
+def test_a_wrong_service_type_stops_the_example_with_one_line(installed_package):
     with pytest.raises(Exception, match="components-example:serviceType: expected ClusterIP or LoadBalancer"):
         run_stack("kind", project_dir=EXAMPLE, overrides={"components-example:serviceType": "NodePort"})
+
+
+def _network_model():
+    # tests/security's independent model of NetworkPolicy semantics (not a package: loaded by path).
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    if "network_model" not in sys.modules:  # the same file tests/security imports under that name
+        path = Path(__file__).parents[1] / "security" / "network_model.py"
+        spec = importlib.util.spec_from_file_location("network_model", path)
+        sys.modules["network_model"] = module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return sys.modules["network_model"]
+
+
+def test_the_greeter_reaches_redis_and_dns_with_no_namespace_wide_policy(example):
+    model_module = _network_model()
+    objects = example.k8s_objects()
+    assert not [o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] in ("allow-dns", "default-deny")]
+    parties = {p.name: p for p in model_module.workload_parties(objects)}
+    greeter, redis = parties[f"{NAMESPACE}/greeter"], parties[f"{NAMESPACE}/redis"]
+    kube_dns = model_module.Party("kube-system/coredns", "kube-system", labels={"k8s-app": "kube-dns"},
+                                  ports=frozenset({(53, "UDP"), (53, "TCP")}))
+    model = model_module.NetworkModel(objects)
+    assert model.allows(greeter, redis, 6379)
+    assert model.allows(greeter, kube_dns, 53, "UDP") and model.allows(greeter, kube_dns, 53, "TCP")
+    assert not model.allows(greeter, redis, 6380)

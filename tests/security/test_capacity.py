@@ -139,7 +139,7 @@ def test_an_existing_cluster_without_a_declared_budget_is_not_checked_but_its_re
 def _project_with_stack(tmp_path: Path, name: str, cluster: dict, apps: dict) -> Path:
     project = tmp_path / "project"
     project.mkdir()
-    for file in ("Pulumi.yaml", "__main__.py"):
+    for file in ("Pulumi.yaml", "__main__.py", "pyproject.toml"):  # pyproject.toml: its render extensions
         shutil.copy(PROJECT_DIR / file, project / file)
     config = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())
     config["config"]["aks-microservices:cluster"].update(cluster)
