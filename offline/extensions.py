@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10: the same parser, from PyPI (requirements-render.txt)
