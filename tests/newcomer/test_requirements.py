@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from packaging.markers import Marker  # pytest depends on it
+
 from offline.engine import PROJECT_DIR
 
 TEST_TOOLS = {"pytest", "hypothesis", "ruff", "setuptools"}
@@ -25,7 +27,10 @@ def _pins(name: str, seen: set[str] | None = None) -> dict[str, str]:
         if line.startswith("-r "):
             pins.update(_pins(line[3:].strip(), seen))
         elif line:
-            package, version = line.split("==")
+            requirement, _, marker = line.partition(";")
+            if marker and not Marker(marker.strip()).evaluate():
+                continue  # e.g. tomli, only on Pythons without tomllib
+            package, version = requirement.strip().split("==")
             pins[package.lower()] = version
     return pins
 
@@ -33,7 +38,13 @@ def _pins(name: str, seen: set[str] | None = None) -> dict[str, str]:
 def _third_party_imports(paths: list[Path]) -> set[str]:
     names: set[str] = set()
     for path in paths:
-        for node in ast.walk(ast.parse(path.read_text())):
+        tree = ast.parse(path.read_text())
+        # `except ModuleNotFoundError: import tomli as tomllib`: a fallback for older Pythons, not a dependency here.
+        fallbacks = {id(inner) for node in ast.walk(tree) if isinstance(node, ast.Try)
+                     for handler in node.handlers for inner in ast.walk(handler)}
+        for node in ast.walk(tree):
+            if id(node) in fallbacks:
+                continue
             if isinstance(node, ast.Import):
                 names.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

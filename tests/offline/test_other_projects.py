@@ -82,19 +82,25 @@ def test_a_project_gets_its_own_extensions_and_none_of_this_repositorys(tmp_path
 
 
 def test_the_first_extension_naming_a_kubernetes_version_selects_the_schemas(tmp_path):
-    with_extension = render("dev", tmp_path / "a", project_dir=team_project(tmp_path / "a", extensions=True),
+    with_extension = render("dev", tmp_path / "a-out", project_dir=team_project(tmp_path / "a", extensions=True),
                             progress=lambda _: None)
-    without = render("dev", tmp_path / "b", project_dir=team_project(tmp_path / "b"), progress=lambda _: None)
+    without = render("dev", tmp_path / "b-out", project_dir=team_project(tmp_path / "b"), progress=lambda _: None)
     assert (with_extension.kubernetes_version, without.kubernetes_version) == ("1.30", "1.33")
     assert with_extension.errors == [] == without.errors
 
 
-def test_this_repository_gets_its_capacity_check_and_gitops_stack_from_its_pyproject():
+def test_this_repository_gets_its_capacity_check_cost_and_gitops_stack_from_its_pyproject():
     from offline.extensions import load_extensions
-    from offline.project import CapacityCheck, ExplicitIdentity, KubernetesVersionFromSettings, OperatorStack
+    from offline.project import (
+        CapacityCheck,
+        CostEstimate,
+        ExplicitIdentity,
+        KubernetesVersionFromSettings,
+        OperatorStack,
+    )
 
     kinds = [type(extension) for extension in load_extensions(PROJECT_DIR)]
-    assert kinds == [KubernetesVersionFromSettings, ExplicitIdentity, OperatorStack, CapacityCheck]
+    assert kinds == [KubernetesVersionFromSettings, ExplicitIdentity, OperatorStack, CostEstimate, CapacityCheck]
 
 
 def test_the_program_is_found_where_pulumi_yaml_main_says(tmp_path):
