@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -39,7 +40,9 @@ class ObjectStoreArgs:
     `/storage` (cluster default class), args `server <mount_path> --certs-dir /tmp/certs`, requests
     100m/256Mi and limits 500m/512Mi. `access_key`/`secret_key` (e.g. secret config) default to
     RandomPasswords of 20 and 40 alphanumerics. `protect` protects the data and the credentials (MinIO
-    encrypts its IAM state with the root credentials, so losing them loses access)."""
+    encrypts its IAM state with the root credentials, so losing them loses access). `zone_spread` and
+    `disruption_allowed` as in `WorkloadArgs` (one MinIO node: a drain of its node stops it; say why that is
+    acceptable in `disruption_allowed`)."""
 
     namespace: pulumi.Input[str]
     part_of: str
@@ -56,6 +59,8 @@ class ObjectStoreArgs:
     secret_key: pulumi.Input[str] | None = None
     resources: Resources = DEFAULT_RESOURCES
     protect: bool = False
+    zone_spread: Literal["soft", "hard"] = "soft"
+    disruption_allowed: str | None = None
 
     def __post_init__(self) -> None:
         owner = "ObjectStoreArgs"
@@ -112,6 +117,8 @@ class ObjectStoreArgs:
             liveness_probe=HttpProbe(path="/minio/health/live"),
             writable_paths=("/tmp",),
             protect=self.protect,
+            zone_spread=self.zone_spread,
+            disruption_allowed=self.disruption_allowed,
         )
 
 

@@ -18,7 +18,12 @@ Every pod and container default is declared here and applied by `pod_template`, 
   `ExecProbe` (used for both when only one is given) or `probes_disabled_reason`; a startup probe running
   the liveness check every 5 s for up to 5 min, so slow starters are not killed by liveness;
 - topology spread over `kubernetes.io/hostname` and `topology.kubernetes.io/zone`, `maxSkew: 1`,
-  `ScheduleAnyway` (a preference: never leaves pods pending);
+  `ScheduleAnyway` (a preference: never leaves pods pending); `zone_spread="hard"` makes the zone constraint
+  `DoNotSchedule` (a pod stays pending rather than pile into one zone; nodes must carry the zone label), the
+  node constraint stays `ScheduleAnyway`;
+- `disruption_allowed` (a reason, default None): the workload may reach zero ready pods during a node drain
+  or a zone loss; recorded as the annotation `aks-microservices.io/disruption-allowed` on the Deployment's or
+  StatefulSet's metadata (the contract the availability checks read: a workload without it keeps a ready pod);
 - the recommended labels (`labels.py`) plus `labels` and `pod_labels` on the pod template.
 
 Opt-outs are explicit and narrow: `SecurityOptOut` (its reason lands in the pod annotation
@@ -48,11 +53,16 @@ DEFAULT_RUN_AS_USER = 10001
 DEFAULT_RUN_AS_GROUP = 10001
 SECURITY_OPT_OUT_ANNOTATION = "aks-microservices/security-opt-out"
 PROBES_DISABLED_ANNOTATION = "aks-microservices/probes-disabled"
+# On the workload's metadata: why it may reach zero ready pods during a drain or zone loss.
+DISRUPTION_ALLOWED_ANNOTATION = "aks-microservices.io/disruption-allowed"
 RESERVED_ANNOTATIONS = (SECURITY_OPT_OUT_ANNOTATION, PROBES_DISABLED_ANNOTATION, CONNECTS_TO_ANNOTATION)
 # Lets a non-root process bind ports from the given number up, inside the pod's network namespace only.
 UNPRIVILEGED_PORT_START = "net.ipv4.ip_unprivileged_port_start"
 PRIVILEGED_PORTS_END = 1024
-SPREAD_TOPOLOGY_KEYS = ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
+NODE_TOPOLOGY_KEY = "kubernetes.io/hostname"
+ZONE_TOPOLOGY_KEY = "topology.kubernetes.io/zone"
+SPREAD_TOPOLOGY_KEYS = (NODE_TOPOLOGY_KEY, ZONE_TOPOLOGY_KEY)
+ZONE_SPREADS = ("soft", "hard")
 # Startup budget before liveness takes over: 60 x 5 s.
 STARTUP_PERIOD_SECONDS = 5
 STARTUP_FAILURE_THRESHOLD = 60
@@ -271,6 +281,8 @@ class WorkloadArgs:
     security_opt_out: SecurityOptOut | None = None
     service_account_name: pulumi.Input[str] | None = None
     connects_to: Sequence[Connection] = ()
+    zone_spread: Literal["soft", "hard"] = "soft"
+    disruption_allowed: str | None = None
 
     # Subclasses whose pods are always dialled (stores) require a port.
     _port_required: ClassVar[bool] = False
@@ -288,6 +300,13 @@ class WorkloadArgs:
         c.check_labels(owner, "pod_labels", self.pod_labels, reserved=RECOMMENDED_KEYS)
         c.check_annotations(owner, "annotations", self.annotations)
         c.check_annotations(owner, "pod_annotations", self.pod_annotations)
+        if DISRUPTION_ALLOWED_ANNOTATION in self.annotations:
+            c.fail(owner, "annotations", f"no key {DISRUPTION_ALLOWED_ANNOTATION!r} (set disruption_allowed)",
+                   DISRUPTION_ALLOWED_ANNOTATION)
+        c.check_one_of(owner, "zone_spread", self.zone_spread, ZONE_SPREADS)
+        if self.disruption_allowed is not None and (
+                not isinstance(self.disruption_allowed, str) or not self.disruption_allowed.strip()):
+            c.fail(owner, "disruption_allowed", "None or a non-empty reason", self.disruption_allowed)
         for key in self.pod_annotations:
             if key in RESERVED_ANNOTATIONS:
                 c.fail(owner, "pod_annotations", f"no key of {list(RESERVED_ANNOTATIONS)} (set by the component)",
@@ -453,6 +472,12 @@ def object_meta(args: WorkloadArgs, *, name: str, app_name: str,
     )
 
 
+def workload_meta(args: WorkloadArgs, *, name: str, app_name: str) -> k8s.meta.v1.ObjectMetaArgs:
+    """Metadata of the Deployment or StatefulSet itself: `object_meta` plus the disruption-allowed reason."""
+    extra = {DISRUPTION_ALLOWED_ANNOTATION: args.disruption_allowed} if args.disruption_allowed else None
+    return object_meta(args, name=name, app_name=app_name, annotations=extra)
+
+
 def selector(args: WorkloadArgs, app_name: str) -> k8s.meta.v1.LabelSelectorArgs:
     return k8s.meta.v1.LabelSelectorArgs(match_labels=selector_labels(app_name, args.instance_label))
 
@@ -590,11 +615,13 @@ def pod_template(
         volume_mounts=mounts or None,
     )
     match = selector_labels(app_name, args.instance_label)
+    hard_zones = args.zone_spread == "hard"
     spread = [
         k8s.core.v1.TopologySpreadConstraintArgs(
             max_skew=1,
             topology_key=key,
-            when_unsatisfiable="ScheduleAnyway",
+            # Zones hard on request (a zone loss then never takes every pod); nodes always a preference.
+            when_unsatisfiable="DoNotSchedule" if hard_zones and key == ZONE_TOPOLOGY_KEY else "ScheduleAnyway",
             label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=match),
             match_label_keys=list(spread_match_label_keys) or None,
         )

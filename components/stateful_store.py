@@ -21,6 +21,7 @@ from .pod import (
     pod_template,
     selector,
     service_ports,
+    workload_meta,
     workload_network_policies,
     workload_service_account,
 )
@@ -229,7 +230,7 @@ class StatefulStore(pulumi.ComponentResource):
         account = workload_service_account(f"{name}-service-account", args, app_name=app, opts=child)
         self.statefulset = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",
-            metadata=object_meta(args, name=app, app_name=app),
+            metadata=workload_meta(args, name=app, app_name=app),
             spec=k8s.apps.v1.StatefulSetSpecArgs(
                 service_name=args.headless_service_name,
                 replicas=args.replicas,

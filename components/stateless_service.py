@@ -28,6 +28,7 @@ from .pod import (
     pod_template,
     selector,
     service_ports,
+    workload_meta,
     workload_network_policies,
     workload_service_account,
 )
@@ -207,7 +208,7 @@ class StatelessService(pulumi.ComponentResource):
         account = workload_service_account(f"{name}-service-account", args, app_name=app, opts=child)
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata=object_meta(args, name=app, app_name=app),
+            metadata=workload_meta(args, name=app, app_name=app),
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=args.replicas,
                 selector=selector(args, app),

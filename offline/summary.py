@@ -24,6 +24,8 @@ PART_OF = "app.kubernetes.io/part-of"
 OUTSIDE = "outside"
 POD_SECURITY_ENFORCE = "pod-security.kubernetes.io/enforce"
 POD_SECURITY_EXCEPTION = "aks-microservices/pod-security-exception"
+# On a Deployment/StatefulSet: why it may reach zero ready pods during a node drain or zone loss.
+DISRUPTION_ALLOWED_ANNOTATION = "aks-microservices.io/disruption-allowed"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 
 
@@ -39,6 +41,7 @@ class Workload:
     pod_annotations: dict
     exposure: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
+    disruption_allowed: str = ""
 
     @property
     def node_id(self) -> str:
@@ -89,6 +92,7 @@ def collect_workloads(objects: list[dict]) -> list[Workload]:
             images=[c.get("image", "") for c in pod_spec.get("containers", [])],
             pod_labels=template.get("metadata", {}).get("labels", {}) or {},
             pod_annotations=template.get("metadata", {}).get("annotations", {}) or {},
+            disruption_allowed=(obj["metadata"].get("annotations") or {}).get(DISRUPTION_ALLOWED_ANNOTATION, ""),
         )
         for claim in obj.get("spec", {}).get("volumeClaimTemplates", []) or []:
             spec = claim.get("spec", {})
@@ -303,6 +307,23 @@ def _pod_security(objects: list[dict], namespace: str) -> str:
     return ""
 
 
+def _disruption_allowed(workloads: list[Workload]) -> list[str]:
+    """The workloads declared allowed to reach zero ready pods during a drain or zone loss, with the reasons."""
+    declared = sorted((w for w in workloads if w.disruption_allowed), key=lambda w: (w.app, w.name))
+    lines = ["## Allowed to reach zero ready pods (node drain, zone loss)", ""]
+    if not declared:
+        return [*lines, "None: every workload keeps a ready pod through every drain and zone loss."]
+    lines += [
+        f"Declared by the stack (annotation `{DISRUPTION_ALLOWED_ANNOTATION}`); every other workload keeps at least "
+        "one ready pod.",
+        "",
+        "| app | workload | kind | replicas | reason |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [f"| {w.app} | {w.name} | {w.kind} | {w.replicas} | {w.disruption_allowed} |" for w in declared]
+    return lines
+
+
 def render_summary(
     stack: str, objects: list[dict], other_resources: list[dict], stack_outputs: dict
 ) -> str:
@@ -338,6 +359,7 @@ def render_summary(
             lines += ["", "| store | volumes |", "| --- | --- |"]
             for w in stores:
                 lines.append(f"| {w.name} | {'; '.join(w.volumes)} |")
+    lines += ["", *_disruption_allowed(workloads)]
     lines += ["", "## Who talks to whom", "", *_mermaid(workloads, managed, edges)]
     counts = Counter(f"{o['apiVersion']}/{o['kind']}" for o in objects)
     counts.update(r["type"] for r in other_resources)

@@ -9,6 +9,7 @@ from typing import Any
 from pulumi.runtime import config as runtime_config
 
 from settings.apps import AppsSettings
+from settings.availability import AvailabilitySettings
 from settings.platform import PlatformSettings
 from settings.schema import (
     NAMESPACE,
@@ -45,6 +46,9 @@ class StackSettings:
         default=True,
     )
     platform: PlatformSettings = inline(PlatformSettings)
+    availability: AvailabilitySettings = section(
+        "availability", "How workloads ride out node drains and zone losses.", AvailabilitySettings
+    )
     apps: AppsSettings = section("apps", "Which apps are deployed, and their knobs.", AppsSettings)
     secrets: SecretSettings = section(
         "secrets",
@@ -61,6 +65,28 @@ class StackSettings:
                 f"{NAMESPACE}:apps.smilr.apiEndpoint: expected the data API's public URL when Services are "
                 "exposed as NodePort (existing.exposure), got null"
             )
+        self._check_availability()
+
+    def _check_availability(self) -> None:
+        availability = self.availability
+        if availability.zone_spread == "hard" and self.platform.kind == "aks" and not self.platform.cluster.zones:
+            # AKS nodes outside availability zones share one zone value: a hard spread would promise nothing.
+            raise ConfigError(
+                f'{NAMESPACE}:availability.zoneSpread: expected "soft" when cluster.zones is empty (a hard '
+                'spread over zones needs nodes in zones), got "hard"'
+            )
+        if availability.allow_single_replica_tiers:
+            return
+        for app, app_settings in vars(self.apps).items():
+            if not app_settings.enabled:
+                continue
+            for key, replicas in app_settings.replicated_tiers().items():
+                if replicas < 2:
+                    raise ConfigError(
+                        f"{NAMESPACE}:apps.{app}.{key}: expected an integer >= 2 when "
+                        "availability.allowSingleReplicaTiers is false (one pod goes down with its node), "
+                        f"got {replicas}"
+                    )
 
 
 def _namespace_keys() -> dict[str, str]:

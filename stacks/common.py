@@ -21,6 +21,7 @@ from components import NamespaceIsolation, PodSecurity
 from components.labels import recommended_labels
 from infra import Platform
 from settings import StackSettings
+from settings.availability import AvailabilitySettings
 
 
 class App(pulumi.ComponentResource):
@@ -45,6 +46,22 @@ class AppScope:
     namespace: k8s.core.v1.Namespace
     platform: Platform
     data_protection: bool
+    availability: AvailabilitySettings
+
+    @property
+    def zone_spread(self) -> str:
+        """Every workload's zone spread (`availability.zoneSpread`)."""
+        return self.availability.zone_spread
+
+    def single_replica(self, replicas: int | None, key: str) -> str | None:
+        """The disruption-allowed reason of a tier that could run several pods but is set to one (`key`, e.g.
+        `apps.homics.gatewayReplicas`): only where the stack allows it (settings refuse it otherwise)."""
+        if replicas is None or replicas >= 2:
+            return None
+        if not self.availability.allow_single_replica_tiers:  # settings refuse this first; never annotate it
+            raise ValueError(f"{key}: {replicas} replica with availability.allowSingleReplicaTiers false")
+        return (f"one replica ({key}: {replicas}) in a stack that allows single-replica tiers "
+                "(availability.allowSingleReplicaTiers): a drain of its node stops it until the pod is rescheduled")
 
     def opts(self, stateful: bool = False, **extra) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(
@@ -80,6 +97,7 @@ def open_app(key: str, namespace: str, settings: StackSettings, platform: Platfo
         namespace=ns,
         platform=platform,
         data_protection=settings.data_protection,
+        availability=settings.availability,
     )
 
 

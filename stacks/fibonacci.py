@@ -63,6 +63,11 @@ POSTGRES_MOUNT = "/var/lib/postgresql/data"
 POSTGRES_PGDATA = f"{POSTGRES_MOUNT}/pgdata"
 # The password as a file (the image's POSTGRES_PASSWORD_FILE), not in the environment of every process.
 POSTGRES_SECRETS = "/run/secrets/postgres"
+# Why Postgres runs one pod, and may reach zero ready pods while its node is drained (the workload annotation).
+POSTGRES_SINGLE_SERVER = (
+    "one PostgreSQL server: the official image sets up no streaming replication and the server dials one "
+    "host (postgres-service); a standby needs a replication setup the seed does not have"
+)
 
 # Pod 0 is the primary and the only writer of the shared volume (AOF + RDB in /data). The others replicate it
 # with persistence off and their working directory (where a full resync lands its RDB) on a private emptyDir,
@@ -144,6 +149,8 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             headless_service_name=REDIS_HEADLESS,
             service_name="redis-service",
             replicas=app.redis_replicas,
+            zone_spread=scope.zone_spread,
+            disruption_allowed=scope.single_replica(app.redis_replicas, "apps.fibonacci.redisReplicas"),
             storage=SharedStorage(
                 claim_name="shared-redis-pvc",
                 size="5Gi",
@@ -195,6 +202,8 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             run_as_group=STORE_USER,
             fs_group=STORE_USER,
             writable_paths=("/tmp", "/var/run/postgresql"),  # its unix socket and lock file
+            zone_spread=scope.zone_spread,
+            disruption_allowed=POSTGRES_SINGLE_SERVER,
             protect=settings.data_protection,
         ),
         scope.opts(stateful=True),
@@ -220,6 +229,8 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             port=5000,
             port_name="http",
             replicas=app.server_replicas,
+            zone_spread=scope.zone_spread,
+            disruption_allowed=scope.single_replica(app.server_replicas, "apps.fibonacci.serverReplicas"),
             env={"UPPERLIMIT": UPPER_LIMIT, "PGUSER": "postgres", "PGDATABASE": "postgres"},
             connects_to=(
                 *to_redis,
@@ -247,6 +258,8 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             deployment_name="worker-deployment",
             service_type=None,
             replicas=app.worker_replicas,
+            zone_spread=scope.zone_spread,
+            disruption_allowed=scope.single_replica(app.worker_replicas, "apps.fibonacci.workerReplicas"),
             connects_to=to_redis,  # Redis only: least privilege
             resources=SERVER_RESOURCES,
             probes_disabled_reason=(
@@ -274,6 +287,8 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             port=3000,
             port_name="http",
             replicas=app.client_replicas,
+            zone_spread=scope.zone_spread,
+            disruption_allowed=scope.single_replica(app.client_replicas, "apps.fibonacci.clientReplicas"),
             env={"REACT_APP_UPPERLIMIT": UPPER_LIMIT},
             resources=CLIENT_RESOURCES,
             readiness_probe=HttpProbe(path="/", timeout_seconds=5),

@@ -61,6 +61,11 @@ H2_IMAGE = "oscarfonts/h2:1.4.197"  # the apps' H2 1.4 client; newer H2 files ar
 H2_TCP_PORT = 1521
 H2_WEB_PORT = 81
 H2_DATA = "/opt/h2-data"  # the image's DATA_DIR and -baseDir
+# Why each store runs one pod, and may reach zero ready pods while its node is drained (the workload annotation).
+H2_SINGLE_SERVER = (
+    "one H2 server process owns the database files and H2 has no replication: the apps dial the one server "
+    "jdbc:h2:tcp://homics-db:1521"
+)
 # oscarfonts/h2 has no USER, but needs no root: its command names both ports (`-webPort 81 -tcpPort 1521`), the
 # jar under /opt/h2 is world-readable and it writes only below -baseDir (the volume, group-writable through
 # fsGroup). The console's port 81 is bound without root or NET_BIND_SERVICE: the component sets the pod's
@@ -76,6 +81,10 @@ KAFKA_LOG_DIR = f"{KAFKA_MOUNT}/kraft-combined-logs"
 KAFKA_CLUSTER_ID = "aG9taWNzLWthZmthLTAwMQ"
 # The image's user `appuser` (1000) owns /opt/kafka; group 1000 makes the volume writable to it.
 KAFKA_UID = 1000
+KAFKA_SINGLE_NODE = (
+    "single-node KRaft broker and controller: the controller quorum is this one node and every topic has "
+    "replication factor 1; a second broker needs a three-voter quorum and replicated topics"
+)
 KAFKA_WRITES_CONFIG = SecurityOptOut(
     reason=(
         "apache/kafka renders server.properties and log4j files into /opt/kafka/config (and logs into "
@@ -122,19 +131,19 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
     services = [
         _java_service(
             scope, "user", image=f"homics/user-activity:{homics.user_activity_version}", port=USER_PORT,
-            replicas=homics.user_replicas, component="user-activity", readiness=USER_READINESS, connects_to=backends,
+            replicas=homics.user_replicas, replicas_key="userReplicas", component="user-activity", readiness=USER_READINESS, connects_to=backends,
         ),
         _java_service(
             scope, "monolith", image=f"homics/monolith:{homics.monolith_version}", port=MONOLITH_PORT,
-            replicas=homics.monolith_replicas, component="monolith", connects_to=backends,
+            replicas=homics.monolith_replicas, replicas_key="monolithReplicas", component="monolith", connects_to=backends,
         ),
         _java_service(
             scope, "stats", image=f"homics/stats:{homics.stats_version}", port=STATS_PORT,
-            replicas=homics.stats_replicas, component="stats", connects_to=backends,
+            replicas=homics.stats_replicas, replicas_key="statsReplicas", component="stats", connects_to=backends,
         ),
         _java_service(
             scope, "stock", image=f"homics/stock:{homics.stock_version}", port=STOCK_PORT,
-            replicas=homics.stock_replicas, component="stock", connects_to=backends,
+            replicas=homics.stock_replicas, replicas_key="stockReplicas", component="stock", connects_to=backends,
         ),
     ]
 
@@ -146,7 +155,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
                               paths=(IngressPath(path="/"),))
     gateway = _java_service(
         scope, "gateway", image=f"homics/gateway:{homics.gateway_version}", port=GATEWAY_PORT,
-        replicas=homics.gateway_replicas, component="gateway",
+        replicas=homics.gateway_replicas, replicas_key="gatewayReplicas", component="gateway",
         connects_to=tuple(Connection(to=service.endpoint) for service in services),
         service_type="ClusterIP" if exposure == "Ingress" else exposure, ingress=ingress,
     )
@@ -174,6 +183,7 @@ def _java_service(
     image: str,
     port: int,
     replicas: int,
+    replicas_key: str,
     component: str,
     connects_to: Sequence[Connection],
     readiness: Probe | None = None,
@@ -201,6 +211,8 @@ def _java_service(
             writable_paths=JVM_WRITABLE,
             connects_to=connects_to,
             ingress=ingress,
+            zone_spread=scope.zone_spread,
+            disruption_allowed=scope.single_replica(replicas, f"apps.homics.{replicas_key}"),
         ),
         scope.opts(),
     )
@@ -230,6 +242,8 @@ def _database(scope: AppScope, homics: HomicsSettings) -> StatefulStore:
             resources=JVM_RESOURCES,
             startup_probe=JVM_STARTUP,
             writable_paths=JVM_WRITABLE,
+            zone_spread=scope.zone_spread,
+            disruption_allowed=H2_SINGLE_SERVER,
         ),
         scope.opts(stateful=True),
     )
@@ -263,6 +277,8 @@ def _kafka(scope: AppScope, homics: HomicsSettings) -> StatefulStore:
             run_as_group=KAFKA_UID,
             fs_group=KAFKA_UID,
             security_opt_out=KAFKA_WRITES_CONFIG,
+            zone_spread=scope.zone_spread,
+            disruption_allowed=KAFKA_SINGLE_NODE,
         ),
         scope.opts(stateful=True),
     )

@@ -31,6 +31,11 @@ NAMESPACE = "knote"
 # The `node` user of the node:12-slim base image; knote only reads its code (at /) and keeps uploads in memory.
 NODE_USER = 1000
 MINIO_REPOSITORY = MINIO_IMAGE.split(":", 1)[0]
+# Why MinIO runs one pod, and may reach zero ready pods while its node is drained (the workload annotation).
+MINIO_SINGLE_NODE = (
+    "single-node MinIO on one volume: MinIO replicates only in distributed mode (erasure coding over at "
+    "least 4 drives), which the ObjectStore component does not run"
+)
 
 
 def _image_refs(app: KnoteSettings) -> dict[str, str]:
@@ -84,6 +89,8 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             access_key=settings.secrets.secret_input("knoteMinioAccessKey"),
             secret_key=settings.secrets.secret_input("knoteMinioSecretKey"),
             protect=settings.data_protection,
+            zone_spread=scope.zone_spread,
+            disruption_allowed=MINIO_SINGLE_NODE,
         ),
         scope.opts(stateful=True),
     )
@@ -116,6 +123,8 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             run_as_user=NODE_USER,
             run_as_group=NODE_USER,
             writable_paths=("/tmp",),
+            zone_spread=scope.zone_spread,
+            disruption_allowed=scope.single_replica(app.replicas, "apps.knote.replicas"),
         ),
         scope.opts(),
     )

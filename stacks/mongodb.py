@@ -16,6 +16,11 @@ RESOURCES = Resources(cpu_request="100m", memory_request="512Mi", cpu_limit="1",
 # The seeds' mongo 3.4 and 6.0 are past their end of life; 7.0 is maintained and still speaks to both apps'
 # Node drivers (3.x, OP_MSG). Each app's `mongoTag` setting can change it.
 DEFAULT_TAG = "7.0"
+# Why it runs one pod, and may reach zero ready pods while its node is drained (the workload annotation).
+SINGLE_SERVER = (
+    "one mongod without a replica set: the apps' connection strings name one host, and a second member "
+    "needs a replica set (rs.initiate, a replicaSet connection string) the apps are not configured for"
+)
 
 
 def mongodb_store(
@@ -57,6 +62,8 @@ def mongodb_store(
             fs_group=USER,
             writable_paths=("/tmp",),  # mongod's unix socket
             protect=scope.data_protection,
+            zone_spread=scope.zone_spread,
+            disruption_allowed=SINGLE_SERVER,
         ),
         scope.opts(stateful=True),
     )

@@ -89,6 +89,8 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             port_name="http",
             service_port=80,
             replicas=app.data_api_replicas,
+            zone_spread=scope.zone_spread,
+            disruption_allowed=scope.single_replica(app.data_api_replicas, "apps.smilr.dataApiReplicas"),
             # The seed's `mongodb://mongodb-svc.<namespace>` (the default port), from the store's Service.
             connects_to=(Connection(to=mongodb.endpoint, env={"MONGO_CONNSTR": "mongodb://{host}.{namespace}"}),),
             # The data-api listens at once but exits when Mongo stays unreachable for 30 s, so it restarts until
@@ -121,6 +123,8 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             port_name="http",
             service_port=80,
             replicas=app.frontend_replicas,
+            zone_spread=scope.zone_spread,
+            disruption_allowed=scope.single_replica(app.frontend_replicas, "apps.smilr.frontendReplicas"),
             env={"API_ENDPOINT": api_endpoint},
             readiness_probe=HttpProbe(path="/", timeout_seconds=5),
             liveness_probe=TcpProbe(period_seconds=20, timeout_seconds=5, failure_threshold=3),

@@ -159,6 +159,8 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
                 writable_paths=("/tmp",),
                 # Host todo-mysql:3306 is baked into the image: the connection sets no env var.
                 connects_to=(Connection(to=router),),
+                zone_spread=scope.zone_spread,
+                disruption_allowed=scope.single_replica(todo.api_min_replicas, "apps.todo.apiMinReplicas"),
             ),
             min_replicas=todo.api_min_replicas,
             max_replicas=todo.api_max_replicas,
@@ -182,6 +184,8 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             port=PORT,
             port_name="http",
             replicas=todo.web_replicas,
+            zone_spread=scope.zone_spread,
+            disruption_allowed=scope.single_replica(todo.web_replicas, "apps.todo.webReplicas"),
             readiness_probe=GET_ROOT,
             liveness_probe=GET_ROOT_LIVENESS,
             run_as_user=NODE_USER,

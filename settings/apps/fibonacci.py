@@ -51,3 +51,9 @@ class FibonacciSettings:
         optional(HOST),
         default=None,
     )
+
+    def replicated_tiers(self) -> dict[str, int]:
+        """Replica settings of the tiers that can run several pods (config key -> count): with
+        `availability.allowSingleReplicaTiers` false each must be at least 2."""
+        return {"clientReplicas": self.client_replicas, "serverReplicas": self.server_replicas,
+                "workerReplicas": self.worker_replicas, "redisReplicas": self.redis_replicas}

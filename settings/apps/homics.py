@@ -50,3 +50,10 @@ class HomicsSettings:
         "databaseStorageSize", "Volume of the H2 database `homics-db` (/opt/h2-data).", QUANTITY, default="1Gi"
     )
     kafka_storage_size: str = setting("kafkaStorageSize", "Volume of the Kafka log.", QUANTITY, default="2Gi")
+
+    def replicated_tiers(self) -> dict[str, int]:
+        """Replica settings of the tiers that can run several pods (config key -> count): with
+        `availability.allowSingleReplicaTiers` false each must be at least 2."""
+        return {"userReplicas": self.user_replicas, "gatewayReplicas": self.gateway_replicas,
+                "monolithReplicas": self.monolith_replicas, "statsReplicas": self.stats_replicas,
+                "stockReplicas": self.stock_replicas}

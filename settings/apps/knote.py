@@ -30,3 +30,8 @@ class KnoteSettings:
         default=None,
         doc_default="the ObjectStore component's pinned release",
     )
+
+    def replicated_tiers(self) -> dict[str, int]:
+        """Replica settings of the tiers that can run several pods (config key -> count): with
+        `availability.allowSingleReplicaTiers` false each must be at least 2."""
+        return {"replicas": self.replicas}

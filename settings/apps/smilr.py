@@ -39,3 +39,8 @@ class SmilrSettings:
         default=None,
         doc_default="http://<data-api-svc load-balancer address>/api",
     )
+
+    def replicated_tiers(self) -> dict[str, int]:
+        """Replica settings of the tiers that can run several pods (config key -> count): with
+        `availability.allowSingleReplicaTiers` false each must be at least 2."""
+        return {"dataApiReplicas": self.data_api_replicas, "frontendReplicas": self.frontend_replicas}

@@ -100,3 +100,9 @@ class TodoSettings:
                 f"{NAMESPACE}:apps.todo.apiMaxReplicas: expected an integer >= apiMinReplicas "
                 f"({self.api_min_replicas}), got {self.api_max_replicas}"
             )
+
+    def replicated_tiers(self) -> dict[str, int]:
+        """Replica settings of the tiers that can run several pods (config key -> count): with
+        `availability.allowSingleReplicaTiers` false each must be at least 2."""
+        return {"apiMinReplicas": self.api_min_replicas, "webReplicas": self.web_replicas,
+                "mysqlInstances": self.mysql_instances, "mysqlRouterInstances": self.mysql_router_instances}

@@ -1,0 +1,129 @@
+"""Which workloads each stack allows to reach zero ready pods during a node drain or a zone loss.
+
+The contract (read by the control-plane tier): a Deployment or StatefulSet that may lose every ready pod
+carries the annotation `aks-microservices.io/disruption-allowed` with its reason; every other workload keeps
+at least one. The expected lists are the apps' facts (shared/apps.md): the stores that run as one server
+(H2, single-node KRaft Kafka, MongoDB without a replica set, PostgreSQL, single-node MinIO) always; in dev
+also the tiers the seeds run with one pod; in prod nothing else, because prod refuses single-pod tiers.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from offline.engine import run, run_stack
+from settings import ConfigError, load_settings
+
+ANNOTATION = "aks-microservices.io/disruption-allowed"
+STORES_THAT_CANNOT_REPLICATE = {
+    "fibonacci/postgres-statefulset",
+    "homics/homics-db",
+    "homics/kafka",
+    "knote/minio",
+    "knote/mongo",
+    "smilr/mongodb",
+}
+# The seeds' one-pod tiers (apps.md): the Fibonacci client, and HOMicS gateway, monolith, stats and stock.
+SEEDS_SINGLE_POD_TIERS = {
+    "fibonacci/client-deployment",
+    "homics/gateway-deployment",
+    "homics/monolith-deployment",
+    "homics/stats-deployment",
+    "homics/stock-deployment",
+}
+
+
+def workloads(stack: str) -> list[dict]:
+    return [o for o in run_stack(stack).k8s_objects() if o["kind"] in ("Deployment", "StatefulSet")]
+
+
+def declared(stack: str) -> dict[str, str]:
+    return {f"{w['metadata']['namespace']}/{w['metadata']['name']}": w["metadata"]["annotations"][ANNOTATION]
+            for w in workloads(stack) if ANNOTATION in (w["metadata"].get("annotations") or {})}
+
+
+def min_pods(workload: dict, objects: list[dict]) -> int:
+    for obj in objects:
+        target = (obj.get("spec") or {}).get("scaleTargetRef") or {}
+        if obj["kind"] == "HorizontalPodAutoscaler" and target.get("name") == workload["metadata"]["name"] \
+                and obj["metadata"]["namespace"] == workload["metadata"]["namespace"]:
+            return obj["spec"].get("minReplicas", 1)
+    return workload["spec"].get("replicas", 1)
+
+
+def test_dev_declares_exactly_the_stores_and_the_seeds_single_pod_tiers():
+    assert set(declared("dev")) == STORES_THAT_CANNOT_REPLICATE | SEEDS_SINGLE_POD_TIERS
+
+
+def test_dev_says_why_each_seed_tier_may_go_down_naming_its_replica_setting():
+    reasons = declared("dev")
+    assert "apps.homics.gatewayReplicas: 1" in reasons["homics/gateway-deployment"]
+    assert "apps.fibonacci.clientReplicas: 1" in reasons["fibonacci/client-deployment"]
+    assert all("availability.allowSingleReplicaTiers" in reasons[w] for w in SEEDS_SINGLE_POD_TIERS)
+
+
+def test_prod_declares_only_the_stores_that_cannot_replicate():
+    assert set(declared("prod")) == STORES_THAT_CANNOT_REPLICATE
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "local"])
+def test_every_reason_is_real_text_and_the_stores_say_why_they_cannot_replicate(stack):
+    reasons = declared(stack)
+    assert all(len(reason.strip()) > 20 for reason in reasons.values()), reasons
+    assert "replication" in reasons["homics/homics-db"] and "quorum" in reasons["homics/kafka"]
+    assert "replica set" in reasons["smilr/mongodb"] and "distributed mode" in reasons["knote/minio"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "local"])
+def test_every_workload_of_fewer_than_two_pods_is_declared(stack):
+    objects = run_stack(stack).k8s_objects()
+    undeclared = [f"{w['metadata']['namespace']}/{w['metadata']['name']}" for w in workloads(stack)
+                  if min_pods(w, objects) < 2 and ANNOTATION not in (w["metadata"].get("annotations") or {})]
+    assert undeclared == []
+
+
+def test_prod_runs_every_undeclared_workload_at_two_or_more_pods_with_a_budget():
+    objects = run_stack("prod").k8s_objects()
+    budgets = {(o["metadata"]["namespace"], o["metadata"]["name"]) for o in objects if o["kind"] == "PodDisruptionBudget"}
+    weak = [f"{w['metadata']['namespace']}/{w['metadata']['name']}" for w in workloads("prod")
+            if ANNOTATION not in (w["metadata"].get("annotations") or {})
+            and (min_pods(w, objects) < 2 or (w["metadata"]["namespace"], w["metadata"]["name"]) not in budgets)]
+    assert weak == []
+
+
+def test_summary_lists_every_declared_workload_with_its_reason(tmp_path):
+    from offline.render import render
+
+    result = render("dev", tmp_path / "dev", progress=lambda _: None)
+    summary = (result.out / "summary.md").read_text()
+    section = summary.split("## Allowed to reach zero ready pods", 1)[1].split("\n## ", 1)[0]
+    for key, reason in declared("dev").items():
+        name = key.split("/")[1]
+        assert f"| {name} |" in section and reason in section, key
+
+
+def refusal(config: dict) -> str:
+    with pytest.raises(ConfigError) as error:
+        run(load_settings, config={"availability": {"allowSingleReplicaTiers": False}, **config})
+    assert "\n" not in str(error.value)
+    return str(error.value)
+
+
+def test_refusing_single_replica_tiers_names_the_first_tier_set_to_one():
+    # With the defaults, To Do's MySQL router (1 instance, as the seed) comes first.
+    assert refusal({}) == (
+        "aks-microservices:apps.todo.mysqlRouterInstances: expected an integer >= 2 when "
+        "availability.allowSingleReplicaTiers is false (one pod goes down with its node), got 1"
+    )
+
+
+def test_refusing_single_replica_tiers_skips_a_disabled_app():
+    message = refusal({"apps": {"todo": {"mysqlRouterInstances": 2}, "fibonacci": {"enabled": False}}})
+    assert message.startswith("aks-microservices:apps.homics.gatewayReplicas: expected an integer >= 2")
+
+
+def test_a_hard_zone_spread_on_aks_without_zones_is_refused():
+    with pytest.raises(ConfigError) as error:
+        run(load_settings, config={"availability": {"zoneSpread": "hard"}})
+    assert str(error.value).startswith('aks-microservices:availability.zoneSpread: expected "soft" when '
+                                       "cluster.zones is empty")
