@@ -258,7 +258,7 @@ class ControlPlane:
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-account-key-file={pki / 'sa.pub'}", f"--service-account-signing-key-file={pki / 'sa.key'}",
             f"--service-cluster-ip-range={SERVICE_CIDR}", "--endpoint-reconciler-type=none",
-            "--authorization-mode=RBAC", "--profiling=false",
+            "--authorization-mode=RBAC", "--profiling=false", "--allow-privileged=true",  # as AKS: PSA decides
             "--default-not-ready-toleration-seconds=2", "--default-unreachable-toleration-seconds=2",
         ])
         admin = _kubeconfig(self._data / "admin.kubeconfig", self.server, pki, "admin")

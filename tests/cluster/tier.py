@@ -224,3 +224,31 @@ def set_taint(kube: Kube, node: str, taint: dict, present: bool) -> None:
 
 def stop_nodes(sim: SimCluster, names: list[str]) -> None:
     sim.set_alive(names, False)
+
+
+def settled_or_stuck(kube: Kube, refs, timeout: float) -> tuple[float, list[str]]:
+    """Wait until every workload of `refs` is at its desired state, or each one that is not has a pod the
+    scheduler cannot place (waiting longer would not change that); (seconds, the lines of what is stuck)."""
+    from observe import workload_of
+
+    started = time.monotonic()
+    while True:
+        behind = not_at_desired_state(kube, refs)
+        if not behind:
+            return round(time.monotonic() - started, 1), []
+        stuck: dict[str, str] = {}
+        for pod in kube.items("/api/v1/pods", fieldSelector="status.phase=Pending"):
+            for c in (pod.get("status") or {}).get("conditions") or []:
+                if c["type"] == "PodScheduled" and c["status"] == "False" and c.get("reason") == "Unschedulable":
+                    stuck.setdefault(workload_of(pod) or "", f"pod {pod['metadata']['name']}: {c.get('message')}")
+        behind_refs = [line.split(":")[0] for line in behind]
+        if all(b in stuck for b in behind_refs) or time.monotonic() - started > timeout:
+            return round(time.monotonic() - started, 1), [
+                f"{line} — {stuck.get(b, 'not stuck on scheduling')}" for line, b in zip(behind, behind_refs, strict=True)]
+        time.sleep(0.3)
+
+
+def lost_every_ready_pod(window, workloads) -> list[str]:
+    """Workloads of `workloads` that had no ready pod at some moment of `window`."""
+    return [f"{w}: 0 ready pods, first {window.first_low.get(w, 0)} s into the scenario"
+            for w in workloads if window.minimum.get(w, 0) == 0]
