@@ -68,7 +68,30 @@ def dev_stack() -> Stack:
 
 
 @pytest.fixture(scope="session")
-def cluster(binaries, dev_stack):
+def scenario_times() -> dict[str, tuple[float, str]]:
+    return {}
+
+
+@pytest.fixture(autouse=True)
+def _timed(request, scenario_times):
+    started = time.monotonic()
+    yield
+    call = getattr(request.node, "rep_call", None)
+    outcome = call.outcome if call is not None else "skipped or error"
+    if "cluster" in request.fixturenames:  # the scenarios, not the unit tests beside them
+        scenario_times[request.node.name] = (round(time.monotonic() - started, 1), outcome)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call = report
+    return report
+
+
+@pytest.fixture(scope="session")
+def cluster(binaries, dev_stack, scenario_times):
     report = Report(OUT / "report.md")
     started = time.monotonic()
     plane = ControlPlane(binaries, OUT / "logs").start()
@@ -94,4 +117,6 @@ def cluster(binaries, dev_stack):
                   f"Session: {time.monotonic() - started:.0f} s, control plane up in {boot:.1f} s.",
                   f"Simulator errors: {len(sim.errors)}" + (f" (last: {sim.errors[-1]})" if sim.errors else ""),
                   f"Logs: {plane.logs_dir.relative_to(PROJECT_DIR)}/"]
+        rows = [f"| {name} | {seconds} | {outcome} |" for name, (seconds, outcome) in scenario_times.items()]
+        report.add("Time per scenario", ["| test | seconds | outcome |", "| --- | --- | --- |", *rows])
         report.write(header)
