@@ -19,8 +19,9 @@ Every pod and container default is declared here and applied by `pod_template`, 
   the liveness check every 5 s for up to 5 min, so slow starters are not killed by liveness;
 - topology spread over `kubernetes.io/hostname` and `topology.kubernetes.io/zone`, `maxSkew: 1`,
   `ScheduleAnyway` (a preference: never leaves pods pending); `zone_spread="hard"` makes the zone constraint
-  `DoNotSchedule` (a pod stays pending rather than pile into one zone; nodes must carry the zone label), the
-  node constraint stays `ScheduleAnyway`;
+  `DoNotSchedule` with `nodeTaintsPolicy: Honor` (a pod stays pending rather than pile into one zone; zones
+  whose nodes it cannot use do not count; nodes must carry the zone label), the node constraint stays
+  `ScheduleAnyway`;
 - `disruption_allowed` (a reason, default None): the workload may reach zero ready pods during a node drain
   or a zone loss; recorded as the annotation `aks-microservices.io/disruption-allowed` on the Deployment's or
   StatefulSet's metadata (the contract the availability checks read: a workload without it keeps a ready pod);
@@ -536,6 +537,17 @@ def _resources(resources: Resources) -> k8s.core.v1.ResourceRequirementsArgs:
     )
 
 
+def _spread_rule(*, hard: bool) -> dict[str, str]:
+    """A soft spread only scores nodes. A hard one (zones, on request: a zone loss then never takes every pod)
+    also honours taints, so that a zone whose nodes the pod cannot use (all cordoned for a drain, or tainted
+    unreachable while the zone is down, or only the tainted system pool) is no domain: otherwise its zero pods
+    would pin every replacement to it and leave it Pending (topology-spread-constraints, `nodeTaintsPolicy`:
+    https://kubernetes.io/docs/concepts/scheduling-eviction/topology-spread-constraints/)."""
+    if hard:
+        return {"when_unsatisfiable": "DoNotSchedule", "node_taints_policy": "Honor"}
+    return {"when_unsatisfiable": "ScheduleAnyway"}
+
+
 def pod_template(
     args: WorkloadArgs,
     *,
@@ -615,15 +627,13 @@ def pod_template(
         volume_mounts=mounts or None,
     )
     match = selector_labels(app_name, args.instance_label)
-    hard_zones = args.zone_spread == "hard"
     spread = [
         k8s.core.v1.TopologySpreadConstraintArgs(
             max_skew=1,
             topology_key=key,
-            # Zones hard on request (a zone loss then never takes every pod); nodes always a preference.
-            when_unsatisfiable="DoNotSchedule" if hard_zones and key == ZONE_TOPOLOGY_KEY else "ScheduleAnyway",
             label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=match),
             match_label_keys=list(spread_match_label_keys) or None,
+            **_spread_rule(hard=args.zone_spread == "hard" and key == ZONE_TOPOLOGY_KEY),
         )
         for key in SPREAD_TOPOLOGY_KEYS
     ]

@@ -104,6 +104,7 @@ class StatelessServiceArgs(WorkloadArgs):
     """Pod fields: see `WorkloadArgs`. Defaults: `service_name` = `deployment_name`, `service_type`
     ClusterIP (None = no Service, for workers), `service_port` = `port`, `replicas` 1 (None = leave
     `spec.replicas` unset for an autoscaler), `pdb` None = a PDB (maxUnavailable 1) when replicas >= 2;
+    `session_affinity` "None" (`ClientIP`: each client sticks to one pod, for apps that keep sessions in memory);
     rolling update `maxUnavailable: 0`, `maxSurge: 25%` (never below the desired ready count)."""
 
     deployment_name: str
@@ -115,6 +116,7 @@ class StatelessServiceArgs(WorkloadArgs):
     min_ready_seconds: int = 0
     pdb: bool | None = None
     ingress: IngressRule | None = None
+    session_affinity: Literal["None", "ClientIP"] = "None"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -127,7 +129,11 @@ class StatelessServiceArgs(WorkloadArgs):
             c.check_bool(owner, "pdb", self.pdb)
             if self.pdb and self.replicas is not None and self.replicas < 2:
                 c.fail(owner, "pdb", f"False or None with replicas {self.replicas} (a PDB needs >= 2)", self.pdb)
+        c.check_one_of(owner, "session_affinity", self.session_affinity, ("None", "ClientIP"))
         if self.service_type is None:
+            if self.session_affinity != "None":
+                c.fail(owner, "session_affinity", "'None' when service_type is None (no Service)",
+                       self.session_affinity)
             for name in ("service_name", "service_port", "node_port"):
                 if getattr(self, name) is not None:
                     c.fail(owner, name, "None when service_type is None (no Service)", getattr(self, name))
@@ -239,6 +245,10 @@ class StatelessService(pulumi.ComponentResource):
                     # Nodes deliver outside traffic only to their own pods, keeping the client's address: the
                     # NetworkPolicy then sees the client, not a node that forwarded it (which it would drop).
                     external_traffic_policy="Local" if args.is_external else None,
+                    # ClientIP: a client keeps its pod (apps that hold sessions in memory). On AKS the cloud
+                    # provider also gives the load balancer rule `loadDistribution: SourceIP`, so it keeps its
+                    # node too (kubernetes-sigs/cloud-provider-azure, pkg/provider/azure_loadbalancer.go).
+                    session_affinity="ClientIP" if args.session_affinity == "ClientIP" else None,
                 ),
                 opts=child,
             )

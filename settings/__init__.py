@@ -75,6 +75,16 @@ class StackSettings:
                 f'{NAMESPACE}:availability.zoneSpread: expected "soft" when cluster.zones is empty (a hard '
                 'spread over zones needs nodes in zones), got "hard"'
             )
+        if availability.zone_spread == "hard" and self.platform.kind == "aks":
+            # Pods that survive a zone loss are worth little if their store's volume stays in the lost zone.
+            storage = self.platform.storage
+            for key, sku in (("perReplicaSku", storage.per_replica_sku), ("sharedSku", storage.shared_sku)):
+                if not sku.endswith("_ZRS"):
+                    raise ConfigError(
+                        f'{NAMESPACE}:storage.{key}: expected a zone-redundant SKU (ending in "_ZRS") with '
+                        'availability.zoneSpread "hard" (a store on a zonal volume cannot come back while its '
+                        f'zone is down), got "{sku}"'
+                    )
         if availability.allow_single_replica_tiers:
             return
         for app, app_settings in vars(self.apps).items():

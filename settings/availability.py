@@ -15,7 +15,8 @@ class AvailabilitySettings:
         "zoneSpread",
         "Topology spread of every workload over `topology.kubernetes.io/zone`: `soft` (`ScheduleAnyway`, a "
         "preference that never leaves a pod pending) or `hard` (`DoNotSchedule`: a pod waits rather than pile "
-        "into one zone, so a zone loss never takes every pod of a tier; on AKS it needs `cluster.zones`). "
+        "into one zone, so a zone loss never takes every pod of a tier; on AKS it needs `cluster.zones` and ZRS "
+        "storage, elsewhere every node must carry the zone label or pods stay Pending). "
         "Spreading over nodes stays `ScheduleAnyway`.",
         one_of("soft", "hard"),
         default="soft",

@@ -49,6 +49,11 @@ JVM_STARTUP = TcpProbe(period_seconds=5, failure_threshold=60)
 JVM_WRITABLE = ("/tmp",)
 
 GATEWAY_PORT = 8080
+# The gateway keeps each login in its own memory (Spring Security form login, no shared session store), so with
+# two or more gateway pods a client must stay on one: ClientIP affinity on Service `gateway`, and ingress-nginx's
+# cookie affinity behind an Ingress
+# (https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#session-affinity).
+GATEWAY_INGRESS_AFFINITY = {"nginx.ingress.kubernetes.io/affinity": "cookie"}
 USER_PORT = 9001
 MONOLITH_PORT = 8090
 STATS_PORT = 9002
@@ -152,12 +157,13 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
     if exposure == "Ingress":
         ingress = IngressRule(name="gateway", class_name=platform.ingress_class,
                               controller_namespace=platform.ingress_controller_namespace, host=homics.gateway_host,
-                              paths=(IngressPath(path="/"),))
+                              paths=(IngressPath(path="/"),), annotations=GATEWAY_INGRESS_AFFINITY)
     gateway = _java_service(
         scope, "gateway", image=f"homics/gateway:{homics.gateway_version}", port=GATEWAY_PORT,
         replicas=homics.gateway_replicas, replicas_key="gatewayReplicas", component="gateway",
         connects_to=tuple(Connection(to=service.endpoint) for service in services),
         service_type="ClusterIP" if exposure == "Ingress" else exposure, ingress=ingress,
+        session_affinity="ClientIP",
     )
 
     outputs: dict[str, pulumi.Input] = {
@@ -189,6 +195,7 @@ def _java_service(
     readiness: Probe | None = None,
     service_type: str = "ClusterIP",
     ingress: IngressRule | None = None,
+    session_affinity: str = "None",
 ) -> StatelessService:
     """Deployment `<name>-deployment` (container `<name>`) behind Service `<name>`, as in the seed."""
     return StatelessService(
@@ -211,6 +218,7 @@ def _java_service(
             writable_paths=JVM_WRITABLE,
             connects_to=connects_to,
             ingress=ingress,
+            session_affinity=session_affinity,
             zone_spread=scope.zone_spread,
             disruption_allowed=scope.single_replica(replicas, f"apps.homics.{replicas_key}"),
         ),

@@ -92,7 +92,27 @@ def test_hard_zone_spread_makes_zones_do_not_schedule_and_leaves_nodes_a_prefere
         NODE: "ScheduleAnyway", ZONE: "DoNotSchedule"}
 
 
+def test_a_hard_zone_spread_honours_taints_so_cordoned_or_lost_zones_are_no_domain():
+    spread = service(replicas=3, zone_spread="hard").k8s("Deployment", "web")["spec"]["template"]["spec"][
+        "topologySpreadConstraints"]
+    policies = {c["topologyKey"]: c.get("nodeTaintsPolicy") for c in spread}
+    assert policies == {NODE: None, ZONE: "Honor"}
+
+
 def test_an_unknown_zone_spread_is_refused_naming_the_values():
     with pytest.raises(InvalidArgsError, match=r"zone_spread.*'soft'.*'hard'"):
         StatelessServiceArgs(namespace="shop", part_of="shop", component="web", image="nginx:1.27", port=8080,
                              deployment_name="web", zone_spread="DoNotSchedule")
+
+
+def test_client_ip_affinity_keeps_each_client_on_one_pod_and_is_off_by_default():
+    assert "sessionAffinity" not in service().k8s("Service", "web")["spec"]
+    sticky = service(replicas=2, service_type="LoadBalancer", session_affinity="ClientIP").k8s("Service", "web")
+    assert sticky["spec"]["sessionAffinity"] == "ClientIP"
+
+
+def test_session_affinity_without_a_service_is_refused():
+    with pytest.raises(InvalidArgsError, match="session_affinity"):
+        StatelessServiceArgs(namespace="shop", part_of="shop", component="worker", image="worker:1", port=None,
+                             deployment_name="worker", service_type=None, session_affinity="ClientIP",
+                             probes_disabled_reason="no port")

@@ -127,3 +127,91 @@ def test_a_hard_zone_spread_on_aks_without_zones_is_refused():
         run(load_settings, config={"availability": {"zoneSpread": "hard"}})
     assert str(error.value).startswith('aks-microservices:availability.zoneSpread: expected "soft" when '
                                        "cluster.zones is empty")
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_homics_gateway_keeps_each_client_on_the_pod_that_holds_its_login(stack):
+    # Its logins live in the pod's memory: with two gateway pods (prod) a client must not hop between them.
+    assert run_stack(stack).k8s("Service", "gateway", "homics")["spec"]["sessionAffinity"] == "ClientIP"
+
+
+def test_the_homics_gateway_behind_an_ingress_uses_cookie_affinity():
+    recording = run_stack("dev", overrides={"apps": {"homics": {"gatewayExposure": "Ingress"}}})
+    annotations = recording.k8s("Ingress", "gateway", "homics")["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/affinity"] == "cookie"
+
+
+ZONES_HARD = {"cluster": {"zones": ["1", "2", "3"]}, "availability": {"zoneSpread": "hard"}}
+
+
+@pytest.mark.parametrize(("storage", "key", "sku"), [
+    ({"sharedSku": "Premium_ZRS"}, "perReplicaSku", "StandardSSD_LRS"),
+    ({"perReplicaSku": "Premium_ZRS"}, "sharedSku", "Premium_LRS"),
+])
+def test_a_hard_zone_spread_on_aks_needs_zone_redundant_volumes(storage, key, sku):
+    with pytest.raises(ConfigError) as error:
+        run(load_settings, config={**ZONES_HARD, "storage": storage})
+    assert str(error.value) == (
+        f'aks-microservices:storage.{key}: expected a zone-redundant SKU (ending in "_ZRS") with '
+        'availability.zoneSpread "hard" (a store on a zonal volume cannot come back while its zone is down), '
+        f'got "{sku}"'
+    )
+
+
+def test_prod_keeps_every_store_on_zone_redundant_storage_classes():
+    classes = {o["metadata"]["name"]: o for o in run_stack("prod").k8s_objects() if o["kind"] == "StorageClass"}
+    assert {name: c["parameters"]["skuName"] for name, c in classes.items()} == {
+        "managed-retain-disk": "StandardSSD_ZRS", "azurefile-retain-rwx": "Premium_ZRS"}
+    claims = [t["spec"].get("storageClassName") for w in workloads("prod") if w["kind"] == "StatefulSet"
+              for t in w["spec"].get("volumeClaimTemplates") or []]
+    claims += [o["spec"].get("storageClassName") for o in run_stack("prod").k8s_objects()
+               if o["kind"] == "PersistentVolumeClaim"]
+    assert claims and set(claims) <= set(classes)
+
+
+@pytest.mark.parametrize(("stack", "rule"), [("dev", "ScheduleAnyway"), ("prod", "DoNotSchedule")])
+def test_every_workload_spreads_over_zones_softly_in_dev_and_hard_in_prod_and_over_nodes_softly(stack, rule):
+    spreads = {f"{w['metadata']['namespace']}/{w['metadata']['name']}": {
+        c["topologyKey"]: c["whenUnsatisfiable"] for c in w["spec"]["template"]["spec"]["topologySpreadConstraints"]}
+        for w in workloads(stack)}
+    expected = {"topology.kubernetes.io/zone": rule, "kubernetes.io/hostname": "ScheduleAnyway"}
+    assert spreads and {w: s for w, s in spreads.items() if s != expected} == {}
+
+
+def test_prod_runs_the_mysql_operators_servers_and_routers_at_two_or_more():
+    # The operator's StatefulSet and router Deployment are not rendered: their counts are the InnoDBCluster's.
+    spec = run_stack("prod").k8s("InnoDBCluster", "todo-mysql", "todo")["spec"]
+    assert spec["instances"] >= 2 and spec["router"]["instances"] >= 2
+
+
+def test_prod_fits_each_zones_share_at_the_pools_maximum_and_everything_in_two_zones():
+    # A hard spread (maxSkew 1) puts at most ceil(pods / zones) pods of a tier in one zone; the worst case puts
+    # every single-pod store in the same zone. The autoscaler spreads the user pool's maximum over the zones.
+    import math
+
+    from offline.capacity import Amount, aks_pools, check_capacity, workload_demands
+
+    recording = run_stack("prod")
+    [pool] = recording.of_type("azure-native:containerservice:AgentPool")
+    zones = len(pool.inputs["availabilityZones"])
+    [user] = [p for p in aks_pools(recording.resources) if p.usable]
+    assert zones == 3 and user.max_nodes == 9
+    demands, _ = workload_demands(recording.k8s_objects())
+    per_zone_nodes = user.max_nodes // zones
+    zone_share = sum((d.per_pod * math.ceil(d.pods / zones) for d in demands), Amount())
+    assert zone_share.fits_in(user.per_node * per_zone_nodes), (zone_share, user)
+    # A zone lost: every pod at its maximum fits the other zones' nodes.
+    assert check_capacity(recording).requests.fits_in(user.per_node * (per_zone_nodes * (zones - 1)))
+
+
+def test_prod_keeps_the_strict_availability_settings_and_dev_the_cheap_ones():
+    import yaml
+
+    from offline.engine import PROJECT_DIR
+
+    def availability(stack: str) -> dict:
+        config = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
+        return config["aks-microservices:availability"]
+
+    assert availability("prod") == {"zoneSpread": "hard", "allowSingleReplicaTiers": False}
+    assert availability("dev") == {"zoneSpread": "soft", "allowSingleReplicaTiers": True}

@@ -94,6 +94,9 @@ SIZE = Field(st.sampled_from(["256Mi", "500M", "1Gi", "5Gi", "2G", "1e9"]), st.s
 IMAGE = Field(st.sampled_from(["nginx:1.27", "repo.example.com:5000/team/app:v1", "redis", "app@sha256:" + "a" * 64]),
               st.sampled_from(["bad image", "", " "]))
 
+ZONE_SPREAD = Field(st.sampled_from(["soft", "hard"]), st.sampled_from(["DoNotSchedule", "Hard", ""]))
+REASON = Field(st.sampled_from(["one H2 server, no replication", "a demo"]), st.sampled_from(["", "  "]))
+
 
 @st.composite
 def resources(draw, hostile: bool):
@@ -141,6 +144,8 @@ def workload_fields(draw, hostile: bool) -> dict:
         "writable_paths": tuple({PATH.draw(draw, hostile) for _ in range(draw(st.integers(0, 2)))}),
         "run_as_user": draw(st.integers(1, 2**31 - 1)) if not hostile else draw(st.integers(-1, 2**31)),
         "container_name": draw(st.one_of(st.none(), st.just(NAME.draw(draw, hostile)))),
+        "zone_spread": ZONE_SPREAD.draw(draw, hostile),
+        "disruption_allowed": draw(st.one_of(st.none(), st.just(REASON.draw(draw, hostile)))),
     }
     # Keys that name a secret may not carry literals: only hostile examples try.
     if not hostile:
