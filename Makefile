@@ -77,3 +77,9 @@ $(BENCH_VENV)/.installed: bench/requirements.txt
 .PHONY: bench
 bench: $(VENV)/.installed $(BENCH_VENV)/.installed
 	$(PY) bench/bench.py --cdk8s-python $(BENCH_VENV)/bin/python
+
+# The cluster tier alone (tests/cluster: the rendered stack on a real control plane, about 3.5 min on 2 cores;
+# `make test` runs it too). CLUSTER_TIER_STACK=prod runs it on another stack.
+.PHONY: test-cluster
+test-cluster: $(VENV)/.installed
+	$(PY) -m pytest tests/cluster

@@ -12,6 +12,7 @@ build/cluster-tier/logs/ (overwritten on the next run); figures go to build/clus
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -64,7 +65,8 @@ def binaries():
 
 @pytest.fixture(scope="session")
 def dev_stack() -> Stack:
-    return load("dev")
+    # dev by default (what CI runs); CLUSTER_TIER_STACK names another stack file's stack.
+    return load(os.environ.get("CLUSTER_TIER_STACK", "dev"))
 
 
 @pytest.fixture(scope="session")

@@ -240,7 +240,7 @@ def rollout_minimum(cluster, objects, workload: str) -> tuple[int, float]:
 
 def test_homics_user_activity_rolls_to_2_0_0_keeping_two_ready_pods(cluster, applied):
     reset(cluster)
-    rolled = load("dev", overrides={"apps": {"homics": {"userActivityVersion": "2.0.0"}}})
+    rolled = load(cluster.stack.name, overrides={"apps": {"homics": {"userActivityVersion": "2.0.0"}}})
     workload = "Deployment/homics/user-deployment"
     fewest, seconds = rollout_minimum(cluster, rolled.objects, workload)
     images = {c["image"] for p in cluster.kube.items("/api/v1/namespaces/homics/pods")
