@@ -43,6 +43,7 @@ class Window:
     minimum: dict[str, int] = field(default_factory=dict)
     first_low: dict[str, float] = field(default_factory=dict)  # seconds into the window
     seconds: float = 0.0
+    gaps: int = 0  # times the watch broke while the window was open (changes in between were not seen)
 
     def fell_to_zero(self, workloads) -> list[str]:
         return sorted(w for w in workloads if self.minimum.get(w, 0) == 0)
@@ -95,8 +96,11 @@ class ReadyTracker:
                                 self.pods[obj["metadata"]["uid"]] = obj
                             self.events += 1
                             self._recount(workload_of(obj))
-            except Exception as e:  # relist and go on; a gap is reported
+            except Exception as e:  # relist and go on; the open windows record the gap
                 self.errors.append(f"{type(e).__name__}: {e}")
+                with self._lock:
+                    for window in self._windows:
+                        window.gaps += 1
                 time.sleep(0.2)
 
     def _recount(self, only: str | None = None) -> None:

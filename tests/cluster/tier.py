@@ -249,6 +249,8 @@ def settled_or_stuck(kube: Kube, refs, timeout: float) -> tuple[float, list[str]
 
 
 def lost_every_ready_pod(window, workloads) -> list[str]:
-    """Workloads of `workloads` that had no ready pod at some moment of `window`."""
+    """Workloads of `workloads` that had no ready pod at some moment of `window` (or the observation broke)."""
+    if window.gaps:
+        return [f"the pod watch broke {window.gaps} time(s) during the scenario: ready counts not fully observed"]
     return [f"{w}: 0 ready pods, first {window.first_low.get(w, 0)} s into the scenario"
             for w in workloads if window.minimum.get(w, 0) == 0]
