@@ -102,10 +102,10 @@ def cluster(binaries, dev_stack, scenario_times):
     sim = SimCluster(kube, dev_stack.location)
     tracker = None
     try:
+        sim.start()  # leases renewed from the first node on: creating 14 nodes can outlast the grace period
         for pool in dev_stack.pools:
             for index in range(pool.max_nodes):
                 sim.add_node(pool, index)
-        sim.start()
         tracker = ReadyTracker(kube).start()
         env = Cluster(plane, kube, sim, tracker, dev_stack, report)
         env.timings["control plane start"] = round(boot, 1)

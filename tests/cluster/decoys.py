@@ -69,6 +69,12 @@ def colocated(stack: Stack, namespace_name: str, name: str = "colocated") -> lis
     return [*objects, budget(namespace_name, name, 2)]
 
 
+def unevictable(stack: Stack, namespace_name: str, name: str = "unevictable") -> list[dict]:
+    """One replica under a PDB that allows no eviction: every drain of its node blocks."""
+    objects = workload(stack, namespace_name, name, replicas=1)
+    return [*objects, budget(namespace_name, name, 0)]
+
+
 def one_zone(stack: Stack, namespace_name: str, zone: str, name: str = "one-zone") -> list[dict]:
     """Two replicas pinned to one zone: losing that zone leaves it no ready pod."""
     objects = workload(stack, namespace_name, name)

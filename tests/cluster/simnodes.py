@@ -179,6 +179,7 @@ class SimCluster:
                     for node in live:
                         self._renew(node)
                     last_renew = time.monotonic()
+                    self._repost_status(live)
                 self._kubelets()
                 self._provision()
             except Exception as e:  # keep simulating; the tests read `errors`
@@ -186,6 +187,18 @@ class SimCluster:
                 if len(self.errors) > 200:
                     del self.errors[:100]
             self._stop.wait(0.2)
+
+    def _repost_status(self, live: list[SimNode]) -> None:
+        """A kubelet posts its node's status again when what the API holds differs from what it would report:
+        after the node lifecycle controller set Ready to Unknown (a lease renewed late), only that brings
+        the node back."""
+        names = {n.name: n for n in live}
+        for obj in self.kube.items("/api/v1/nodes"):
+            node = names.get(obj["metadata"]["name"])
+            ready = next((c["status"] for c in (obj.get("status") or {}).get("conditions") or []
+                          if c["type"] == "Ready"), None)
+            if node is not None and ready != "True":
+                self._post_status(node)
 
     def _kubelets(self) -> None:
         with self._lock:

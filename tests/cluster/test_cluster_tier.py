@@ -173,6 +173,20 @@ def test_the_drain_check_fails_on_a_workload_a_drain_empties(cluster):
         f"two replicas on one node with a PDB allowing 2 evictions should reach 0 ready in its node's drain: {lost}"
 
 
+def test_the_drain_check_names_a_pod_whose_budget_blocks_the_drain(cluster):
+    kube = cluster.kube
+    deploy_decoys(cluster, decoys.unevictable(cluster.stack, "tier-block"), "tier-block")
+    pod = kube.items("/api/v1/namespaces/tier-block/pods")[0]
+    node = pod["spec"]["nodeName"]
+    try:
+        result = drain(kube, node, timeout=5)
+    finally:
+        set_unschedulable(kube, node, False)
+        remove_namespace(cluster, "tier-block")
+    assert [b for b in result.blocked if b.startswith(f"pod tier-block/{pod['metadata']['name']}: eviction refused")
+            and "disruption budget" in b and "PDB unevictable" in b], result.blocked
+
+
 def test_a_zone_loss_leaves_every_guarded_workload_a_ready_pod(cluster, applied):
     kube, sim, stack = cluster.kube, cluster.sim, cluster.stack
     reset(cluster)
