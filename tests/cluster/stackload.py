@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from offline.capacity import aks_pools, allocatable
+from offline.capacity import VM_SIZES, _default_max_pods, allocatable
 from offline.engine import Recording, run_stack
 from offline.redact import Redactor
 from offline.render import _ordered
@@ -88,12 +88,9 @@ def _profiles(recording: Recording) -> list[dict]:
 
 def load(stack: str = "dev", overrides: dict | None = None) -> Stack:
     recording = run_stack(stack, overrides=overrides)
-    from offline.capacity import VM_SIZES, _default_max_pods
-
     clusters = recording.of_type("azure-native:containerservice:ManagedCluster")
     network = (clusters[0].inputs.get("networkProfile") or {}) if clusters else {}
     location = clusters[0].inputs.get("location", "westeurope") if clusters else "westeurope"
-    by_name = {p.name: p for p in aks_pools(recording.resources)}
     shapes = []
     for profile in _profiles(recording):
         name = profile.get("name")
@@ -103,7 +100,7 @@ def load(stack: str = "dev", overrides: dict | None = None) -> Stack:
         low = int(profile.get("minCount") or count) if autoscaled else count
         high = int(profile.get("maxCount") or count) if autoscaled else count
         max_pods = int(profile.get("maxPods") or _default_max_pods(network))
-        per_node = allocatable(vm_size, max_pods) or by_name[name].per_node
+        per_node = allocatable(vm_size, max_pods)  # the render's capacity check uses the same table
         if per_node is None:
             raise LookupError(f"pool {name}: VM size {vm_size} is not in offline/capacity.py's VM_SIZES")
         cores, memory_gib = VM_SIZES[vm_size]
