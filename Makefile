@@ -34,8 +34,9 @@ scan: render $(SCAN_VENV)/.installed
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 
+# pytest -rs: every skip prints its reason (the cluster tier, tests/cluster, skips without its binaries).
 test: lint lint-workflows policy-test
-	$(PY) -m pytest
+	$(PY) -m pytest -rs
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache
@@ -82,4 +83,4 @@ bench: $(VENV)/.installed $(BENCH_VENV)/.installed
 # `make test` runs it too). CLUSTER_TIER_STACK=prod runs it on another stack.
 .PHONY: test-cluster
 test-cluster: $(VENV)/.installed
-	$(PY) -m pytest tests/cluster
+	$(PY) -m pytest -rs tests/cluster
