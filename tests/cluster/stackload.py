@@ -10,10 +10,11 @@ InnoDBCluster: the MySQL Operator's Helm chart, which carries its CRD, is not re
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 
 from offline.capacity import VM_SIZES, _default_max_pods, allocatable
-from offline.engine import Recording, run_stack
+from offline.engine import PROJECT_DIR, Recording, run_stack, stack_config
 from offline.redact import Redactor
 from offline.render import _ordered
 
@@ -86,8 +87,26 @@ def _profiles(recording: Recording) -> list[dict]:
     return profiles
 
 
+def _merged(base, extra):
+    if isinstance(base, dict) and isinstance(extra, dict):
+        return {**base, **{k: _merged(base.get(k), v) for k, v in extra.items()}}
+    return extra
+
+
+def with_setting(stack: str, overrides: dict) -> dict:
+    """`overrides` merged into the stack file's own values: the engine replaces a top-level key whole, and
+    `apps: {homics: {...}}` alone would drop every other app setting of the stack."""
+    config = stack_config(PROJECT_DIR, stack)
+    out = {}
+    for key, value in overrides.items():
+        current = config.values.get(f"{config.project}:{key}")
+        out[key] = _merged(json.loads(current) if current is not None else None, value)
+    return out
+
+
 def load(stack: str = "dev", overrides: dict | None = None) -> Stack:
-    recording = run_stack(stack, overrides=overrides)
+    """The stack rendered, with `overrides` merged into its stack file's settings (see `with_setting`)."""
+    recording = run_stack(stack, overrides=with_setting(stack, overrides) if overrides else None)
     clusters = recording.of_type("azure-native:containerservice:ManagedCluster")
     network = (clusters[0].inputs.get("networkProfile") or {}) if clusters else {}
     location = clusters[0].inputs.get("location", "westeurope") if clusters else "westeurope"
