@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 
 from offline.capacity import VM_SIZES, _default_max_pods, allocatable
-from offline.engine import PROJECT_DIR, Recording, run_stack, stack_config
+from offline.engine import PROJECT_DIR, Recording, run, run_main, stack_config
 from offline.redact import Redactor
 from offline.render import _ordered
 
@@ -106,7 +106,10 @@ def with_setting(stack: str, overrides: dict) -> dict:
 
 def load(stack: str = "dev", overrides: dict | None = None) -> Stack:
     """The stack rendered, with `overrides` merged into its stack file's settings (see `with_setting`)."""
-    recording = run_stack(stack, overrides=with_setting(stack, overrides) if overrides else None)
+    # A run of its own, not the suite's shared recordings (tests/conftest.py): the tier applies exactly what
+    # the program registers, whatever another test did to a shared copy.
+    config = stack_config(PROJECT_DIR, stack, with_setting(stack, overrides) if overrides else None)
+    recording = run(run_main(PROJECT_DIR), stack=stack, project=config.project, config=config)
     clusters = recording.of_type("azure-native:containerservice:ManagedCluster")
     network = (clusters[0].inputs.get("networkProfile") or {}) if clusters else {}
     location = clusters[0].inputs.get("location", "westeurope") if clusters else "westeurope"
