@@ -215,3 +215,10 @@ def test_prod_keeps_the_strict_availability_settings_and_dev_the_cheap_ones():
 
     assert availability("prod") == {"zoneSpread": "hard", "allowSingleReplicaTiers": False}
     assert availability("dev") == {"zoneSpread": "soft", "allowSingleReplicaTiers": True}
+
+
+def test_prod_with_its_extra_replicas_still_passes_the_capacity_check():
+    from offline.capacity import check_capacity
+
+    report = check_capacity(run_stack("prod"))
+    assert report.checked and report.fits and report.error() is None
