@@ -17,6 +17,7 @@ SCAN_VENV := .venv-scan
 help:
 	@echo "make render [STACK=dev|prod|local] [OUT=build/STACK]  render and validate a stack offline"
 	@echo "make test       ruff, actionlint on the workflows, the policy pack's tests, then pytest"
+	@echo "make test-cluster  the real control-plane tier alone (tests/cluster; CLUSTER_TIER_STACK=prod for prod)"
 	@echo "make lint       ruff only"
 	@echo "make docs       regenerate the README's stack config table"
 	@echo "make scan       render, then Checkov on the manifests (own .venv-scan)"
@@ -64,8 +65,9 @@ scan: render $(SCAN_VENV)/.installed
 lint: $(VENV)/.installed-dev
 	$(PY) -m ruff check .
 
+# pytest -rs: every skip prints its reason (the cluster tier, tests/cluster, skips without its binaries).
 test: $(VENV)/.installed-dev lint lint-workflows policy-test
-	$(PY) -m pytest
+	$(PY) -m pytest -rs
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache
@@ -109,3 +111,9 @@ $(BENCH_VENV)/.installed: bench/requirements.txt
 .PHONY: bench
 bench: $(VENV)/.installed $(BENCH_VENV)/.installed
 	$(PY) bench/bench.py --cdk8s-python $(BENCH_VENV)/bin/python
+
+# The cluster tier alone (tests/cluster: the rendered stack on a real control plane, about 3.5 min on 2 cores;
+# `make test` runs it too). CLUSTER_TIER_STACK=prod runs it on another stack.
+.PHONY: test-cluster
+test-cluster: $(VENV)/.installed-dev
+	$(PY) -m pytest -rs tests/cluster
