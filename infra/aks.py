@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pulumi_azure_native import authorization, containerservice, monitor, operationalinsights, resources
 
 from infra.images import DeclaredImages, cache_rules
+from infra.keyvault import KeyVaultAppSecrets, StackKeyVault
 from infra.kubeconfig import decode_kubeconfig
-from infra.platform import Platform
+from infra.platform import AppSecrets, Platform, SecretShape, kubernetes_secrets
 from infra.registry import ContainerRegistry, role_definition_id
 from infra.storage import per_replica_storage_class, shared_storage_class
 from settings import StackSettings
@@ -116,6 +118,22 @@ class AksPlatform(pulumi.ComponentResource):
             self.user_pool = self._user_pool(name, cluster_settings, tags)
 
         client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        self.client = client
+        self.location = location
+        self.tags = tags
+        self.key_vault = None
+        if platform.key_vault.enabled:
+            self.key_vault = StackKeyVault(
+                f"{name}-key-vault",
+                settings=platform.key_vault,
+                resource_group_name=rg_name,
+                resource_group_id=self.resource_group.id,
+                location=location,
+                tags=tags,
+                tenant_id=client.tenant_id,
+                protect=settings.data_protection,
+                opts=child,
+            )
         cluster_access: list[pulumi.Resource] = []
         if cluster_settings.azure_rbac:
             # Azure RBAC authorizes the Kubernetes API: the identity running `pulumi up` needs a role on it.
@@ -340,6 +358,19 @@ def build_aks_platform(settings: StackSettings, images: frozenset[str]) -> Platf
     }
     if aks.workspace is not None:
         outputs["logAnalyticsWorkspaceId"] = aks.workspace.id
+    app_secrets = kubernetes_secrets
+    if aks.key_vault is not None:
+        vault = aks.key_vault
+        outputs["keyVaultName"] = vault.vault_name
+        outputs["keyVaultUri"] = vault.vault.properties.vault_uri
+
+        def app_secrets(app: str, namespace: str, *, secrets: Mapping[str, SecretShape], readers: Sequence[str],
+                        opts: pulumi.ResourceOptions) -> AppSecrets:
+            return KeyVaultAppSecrets(
+                f"{app}-key-vault", app=app, namespace=namespace, secrets=secrets, readers=readers, vault=vault,
+                oidc_issuer_url=aks.oidc_issuer_url, resource_group_name=aks.resource_group.name,
+                location=aks.location, tags=aks.tags, subscription_id=aks.client.subscription_id, opts=opts,
+            )
     return Platform(
         kind="aks",
         provider=aks.provider,
@@ -352,4 +383,5 @@ def build_aks_platform(settings: StackSettings, images: frozenset[str]) -> Platf
         outputs=outputs,
         registry_login_server=login_server,
         oidc_issuer_url=aks.oidc_issuer_url,
+        app_secrets=app_secrets,
     )
