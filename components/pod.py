@@ -42,7 +42,7 @@ import pulumi_kubernetes as k8s
 
 from . import _checks as c
 from .connections import CONNECTS_TO_ANNOTATION, Connection, check_connections, connection_env, connects_to_annotation
-from .labels import RECOMMENDED_KEYS, recommended_labels, selector_labels
+from .labels import RECOMMENDED_KEYS, STORE_LABEL, recommended_labels, selector_labels
 from .network_policy import Rule, WorkloadTraffic, workload_policies
 from .service_account import service_account
 
@@ -316,6 +316,9 @@ class WorkloadArgs:
                 c.check_label_value(owner, name, value)
         c.check_labels(owner, "labels", self.labels, reserved=RECOMMENDED_KEYS)
         c.check_labels(owner, "pod_labels", self.pod_labels, reserved=RECOMMENDED_KEYS)
+        for name in ("labels", "pod_labels"):
+            if STORE_LABEL in getattr(self, name):
+                c.fail(owner, name, f"no {STORE_LABEL!r} key (StatefulStore sets it on its own objects)", STORE_LABEL)
         c.check_annotations(owner, "annotations", self.annotations)
         c.check_annotations(owner, "pod_annotations", self.pod_annotations)
         for key in self.pod_annotations:
@@ -561,13 +564,15 @@ def pod_template(
     volume_mounts: Sequence[k8s.core.v1.VolumeMountArgs] = (),
     spread_match_label_keys: Sequence[str] = (),
     service_account_name: pulumi.Input[str] | None = None,
+    component_labels: Mapping[str, str] | None = None,
 ) -> k8s.core.v1.PodTemplateSpecArgs:
     """The pod template of a workload named `app_name`, with every default of this module applied.
 
     `volumes`/`volume_mounts` add the component's own volumes (e.g. a StatefulStore's data claim);
     `spread_match_label_keys` scopes topology spread (Deployments pass `pod-template-hash` so a rollout is
     spread on its own instead of against the old ReplicaSet's pods); `service_account_name` is the account the
-    component made for the workload (`args.service_account_name` wins when set)."""
+    component made for the workload (`args.service_account_name` wins when set); `component_labels` are the
+    component's own pod labels (e.g. StatefulStore's `STORE_LABEL`)."""
     opt_out = args.security_opt_out
     as_root = args.runs_as_root
     annotations = dict(args.pod_annotations)
@@ -654,7 +659,7 @@ def pod_template(
     return k8s.core.v1.PodTemplateSpecArgs(
         metadata=k8s.meta.v1.ObjectMetaArgs(
             # Recommended labels win (they carry the selector); pod_labels refine `labels` on pods.
-            labels={**args.labels, **args.pod_labels, **(store.pod_labels if store else {}),
+            labels={**args.labels, **args.pod_labels, **(store.pod_labels if store else {}), **(component_labels or {}),
                     **recommended_labels(app_name, args.instance_label, args.component, args.part_of)},
             annotations=annotations or None,
         ),

@@ -9,11 +9,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi_azure_native import authorization, containerservice, monitor, operationalinsights, resources
 
+from infra.backup import ClusterBackup
 from infra.images import DeclaredImages, cache_rules
 from infra.keyvault import KeyVaultAppSecrets, StackKeyVault
 from infra.kubeconfig import decode_kubeconfig
 from infra.platform import AppSecrets, Platform, SecretShape, kubernetes_secrets
 from infra.registry import ContainerRegistry, role_definition_id
+from infra.signals import ClusterSignals
 from infra.storage import per_replica_storage_class, shared_storage_class
 from settings import StackSettings
 from settings.platform import ClusterSettings, IngressSettings, MonitoringSettings
@@ -88,6 +90,17 @@ class AksPlatform(pulumi.ComponentResource):
             ),
             ingress_profile=_app_routing(platform.ingress),
             addon_profiles=_addons(self.workspace),
+            # Managed Prometheus scrapes the cluster (its data collection rule is associated below).
+            azure_monitor_profile=containerservice.ManagedClusterAzureMonitorProfileArgs(
+                metrics=containerservice.ManagedClusterAzureMonitorProfileMetricsArgs(enabled=True)
+            ) if platform.monitoring.prometheus else None,
+            # The disk CSI driver and the snapshot controller, which Azure Backup for AKS snapshots volumes with
+            # (on by default; stated so that backups never lose them).
+            storage_profile=containerservice.ManagedClusterStorageProfileArgs(
+                disk_csi_driver=containerservice.ManagedClusterStorageProfileDiskCSIDriverArgs(enabled=True),
+                file_csi_driver=containerservice.ManagedClusterStorageProfileFileCSIDriverArgs(enabled=True),
+                snapshot_controller=containerservice.ManagedClusterStorageProfileSnapshotControllerArgs(enabled=True),
+            ),
             auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
                 upgrade_channel=cluster_settings.upgrade_channel,
                 node_os_upgrade_channel=cluster_settings.node_os_upgrade_channel,
@@ -112,6 +125,18 @@ class AksPlatform(pulumi.ComponentResource):
                 description="Container Insights of the stack's cluster.",
                 opts=child,
             )
+
+        self.signals = ClusterSignals(
+            f"{name}-signals",
+            monitoring=platform.monitoring,
+            cluster_id=self.cluster.id,
+            cluster_name=self.cluster.name,
+            workspace_id=self.workspace.id if self.workspace is not None else None,
+            resource_group_name=rg_name,
+            location=location,
+            tags=tags,
+            opts=child,
+        )
 
         self.user_pool = None
         if cluster_settings.user_pool.enabled:
@@ -146,6 +171,21 @@ class AksPlatform(pulumi.ComponentResource):
                     description="The identity that deploys the stack manages its Kubernetes objects.",
                     opts=child,
                 )
+            )
+
+        self.backup = None
+        if platform.backup.enabled:
+            self.backup = ClusterBackup(
+                f"{name}-backup",
+                settings=platform.backup,
+                cluster=self.cluster,
+                resource_group_name=rg_name,
+                resource_group_id=self.resource_group.id,
+                location=location,
+                tags=tags,
+                subscription_id=client.subscription_id,
+                tenant_id=client.tenant_id,
+                opts=child,
             )
 
         kubelet_object_id = self.cluster.identity_profile.apply(
@@ -358,6 +398,10 @@ def build_aks_platform(settings: StackSettings, images: frozenset[str]) -> Platf
     }
     if aks.workspace is not None:
         outputs["logAnalyticsWorkspaceId"] = aks.workspace.id
+    if aks.signals.monitor_workspace is not None:
+        outputs["azureMonitorWorkspaceId"] = aks.signals.monitor_workspace.id
+    if aks.backup is not None:
+        outputs["backupVaultName"] = aks.backup.vault.name
     app_secrets = kubernetes_secrets
     if aks.key_vault is not None:
         vault = aks.key_vault

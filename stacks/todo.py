@@ -45,6 +45,7 @@ from components import (
     workload_policies,
 )
 from components.connections import CONNECTS_TO_ANNOTATION, connects_to_annotation
+from components.labels import STORE_LABEL
 from components.network_policy import network_policy
 from components.pod import SECRET_STORE_VOLUME, SECRETS_STORE_CSI_DRIVER
 from infra import AppSecrets, Platform, SecretShape
@@ -316,12 +317,15 @@ def _innodb_cluster(
         api_version="mysql.oracle.com/v2",
         kind="InnoDBCluster",
         metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=MYSQL_CLUSTER, namespace=scope.namespace.metadata.name, labels=_labels(MYSQL_CLUSTER, "database")
+            name=MYSQL_CLUSTER, namespace=scope.namespace.metadata.name,
+            labels={**_labels(MYSQL_CLUSTER, "database"), STORE_LABEL: "true"},
         ),
         spec={
             "secretName": secret_name,
             # Named, not the namespace's `default`: the operator creates it if missing and binds it.
             "serviceAccountName": MYSQL_SERVICE_ACCOUNT,
+            # The servers hold the data: a backup selects them (and so their claims) by this label.
+            "podLabels": {STORE_LABEL: "true"},
             "instances": todo.mysql_instances,
             # Requests and limits for the operator's pods (merged into its pod specs by container name): without
             # them MySQL runs BestEffort, the first pod the kubelet evicts under memory pressure.
