@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine: `make render` and `make test`.
 # Each creates .venv and installs requirements.txt on first use (and again when requirements.txt changes).
-# `make scan` renders, then runs Checkov on the manifests (its own .venv-scan, created on first use).
+# `make scan` renders, then runs Checkov on the manifests (its own .venv-scan, created on first use), and on
+# the prod stack's Azure resources written out as an ARM template.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -27,9 +28,15 @@ $(SCAN_VENV)/.installed: scan/requirements.txt
 	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r scan/requirements.txt
 	touch $@
 
-# Zero failed checks, except the per-object skips (with reasons) of scan/checkov-skips.yaml (dev stack).
+# Zero failed checks, except the per-object skips (with reasons) of scan/checkov-skips.yaml (dev stack's
+# manifests) and scan/checkov-arm-skips.yaml (prod stack's Azure resources, Checkov's arm framework).
+ARM_STACK ?= prod
+ARM_OUT   := build/$(ARM_STACK)
 scan: render $(SCAN_VENV)/.installed
 	$(PY) scan/checkov_scan.py --manifests $(OUT)/k8s --skips scan/checkov-skips.yaml --checkov $(SCAN_VENV)/bin/checkov
+	$(PY) -m offline render --stack $(ARM_STACK) --out $(ARM_OUT)
+	$(PY) scan/arm_template.py --resources $(ARM_OUT)/resources.json --out $(ARM_OUT)/arm/template.json
+	$(PY) scan/checkov_scan.py --framework arm --manifests $(ARM_OUT)/arm --skips scan/checkov-arm-skips.yaml --checkov $(SCAN_VENV)/bin/checkov
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

@@ -13,6 +13,7 @@ from infra.backup import ClusterBackup
 from infra.images import DeclaredImages, cache_rules
 from infra.keyvault import KeyVaultAppSecrets, StackKeyVault
 from infra.kubeconfig import decode_kubeconfig
+from infra.network import StackNetwork
 from infra.platform import AppSecrets, Platform, SecretShape, kubernetes_secrets
 from infra.registry import ContainerRegistry, role_definition_id
 from infra.signals import ClusterSignals
@@ -26,6 +27,7 @@ APP_ROUTING_NAMESPACE = "app-routing-system"
 # Taint that keeps workloads off the system pool once a user pool exists.
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 AKS_RBAC_CLUSTER_ADMIN_ROLE = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+NETWORK_CONTRIBUTOR_ROLE = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 CONTAINER_INSIGHTS_STREAM = "Microsoft-ContainerInsights-Group-Default"
 
 
@@ -57,6 +59,16 @@ class AksPlatform(pulumi.ComponentResource):
         )
         rg_name = self.resource_group.name
 
+        self.network = StackNetwork(
+            f"{name}-network",
+            settings=platform.network,
+            resource_group_name=rg_name,
+            location=location,
+            tags=tags,
+            opts=child,
+        )
+        node_subnet_id = self.network.node_subnet.id
+
         self.workspace = None
         data_collection_rule = None
         if platform.monitoring.container_insights:
@@ -74,22 +86,24 @@ class AksPlatform(pulumi.ComponentResource):
             sku=containerservice.ManagedClusterSKUArgs(name="Base", tier=cluster_settings.sku_tier),
             identity=containerservice.ManagedClusterIdentityArgs(type=containerservice.ResourceIdentityType.SYSTEM_ASSIGNED),
             enable_rbac=True,
-            agent_pool_profiles=[_system_pool(cluster_settings)],
+            agent_pool_profiles=[_system_pool(cluster_settings, node_subnet_id)],
             network_profile=containerservice.ContainerServiceNetworkProfileArgs(
                 # Azure CNI overlay: pods get addresses from a private overlay range, not from the VNet.
                 network_plugin="azure",
                 network_plugin_mode="overlay",
+                pod_cidr=platform.network.pod_cidr,
+                service_cidr=platform.network.service_cidr,
+                dns_service_ip=platform.network.dns_service_ip,
                 # Cilium (eBPF) dataplane enforces NetworkPolicies.
                 network_dataplane="cilium",
                 network_policy="cilium",
                 load_balancer_sku="standard",
             ),
             oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
-            security_profile=containerservice.ManagedClusterSecurityProfileArgs(
-                workload_identity=containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
-            ),
+            api_server_access_profile=_api_server_access(cluster_settings),
+            security_profile=_security_profile(cluster_settings, self.workspace),
             ingress_profile=_app_routing(platform.ingress),
-            addon_profiles=_addons(self.workspace),
+            addon_profiles=_addons(cluster_settings, self.workspace),
             # Managed Prometheus scrapes the cluster (its data collection rule is associated below).
             azure_monitor_profile=containerservice.ManagedClusterAzureMonitorProfileArgs(
                 metrics=containerservice.ManagedClusterAzureMonitorProfileMetricsArgs(enabled=True)
@@ -140,9 +154,19 @@ class AksPlatform(pulumi.ComponentResource):
 
         self.user_pool = None
         if cluster_settings.user_pool.enabled:
-            self.user_pool = self._user_pool(name, cluster_settings, tags)
+            self.user_pool = self._user_pool(name, cluster_settings, node_subnet_id, tags)
 
         client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        # The cluster's identity manages load balancers and node NICs in the stack's VNet (BYO VNet).
+        self.network_access = authorization.RoleAssignment(
+            f"{name}-cluster-network-contributor",
+            principal_id=self.cluster.identity.apply(lambda identity: identity.principal_id),
+            principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+            role_definition_id=role_definition_id(client.subscription_id, NETWORK_CONTRIBUTOR_ROLE),
+            scope=self.network.virtual_network.id,
+            description="AKS manages load balancers and node interfaces in the stack's VNet.",
+            opts=child,
+        )
         self.client = client
         self.location = location
         self.tags = tags
@@ -157,6 +181,7 @@ class AksPlatform(pulumi.ComponentResource):
                 tags=tags,
                 tenant_id=client.tenant_id,
                 protect=settings.data_protection,
+                network=self.network,
                 opts=child,
             )
         cluster_access: list[pulumi.Resource] = []
@@ -202,6 +227,7 @@ class AksPlatform(pulumi.ComponentResource):
             kubelet_object_id=kubelet_object_id,
             subscription_id=client.subscription_id,
             rules=self.rules,
+            network=self.network,
             opts=child,
         )
 
@@ -278,7 +304,9 @@ class AksPlatform(pulumi.ComponentResource):
         )
         return workspace, rule
 
-    def _user_pool(self, name: str, cluster: ClusterSettings, tags: dict[str, str]) -> containerservice.AgentPool:
+    def _user_pool(
+        self, name: str, cluster: ClusterSettings, subnet_id: pulumi.Input[str], tags: dict[str, str]
+    ) -> containerservice.AgentPool:
         # A separate AgentPool resource: AKS refuses to add pools through the cluster's own profile list.
         pool = cluster.user_pool
         return containerservice.AgentPool(
@@ -295,6 +323,8 @@ class AksPlatform(pulumi.ComponentResource):
             min_count=pool.min_count,
             max_count=pool.max_count,
             availability_zones=list(cluster.zones) or None,
+            vnet_subnet_id=subnet_id,
+            **_node_hardening(cluster, pool.os_disk_type, pool.os_disk_size_gb),
             node_labels={"aks-microservices/pool": "user"},
             tags=tags,
             # The autoscaler owns the node count after creation.
@@ -302,7 +332,9 @@ class AksPlatform(pulumi.ComponentResource):
         )
 
 
-def _system_pool(cluster: ClusterSettings) -> containerservice.ManagedClusterAgentPoolProfileArgs:
+def _system_pool(
+    cluster: ClusterSettings, subnet_id: pulumi.Input[str]
+) -> containerservice.ManagedClusterAgentPoolProfileArgs:
     system = cluster.system_pool
     return containerservice.ManagedClusterAgentPoolProfileArgs(
         name="system",
@@ -316,8 +348,52 @@ def _system_pool(cluster: ClusterSettings) -> containerservice.ManagedClusterAge
         min_count=system.min_count,
         max_count=system.max_count,
         availability_zones=list(cluster.zones) or None,
+        vnet_subnet_id=subnet_id,
+        **_node_hardening(cluster, system.os_disk_type, system.os_disk_size_gb),
         # With a user pool for workloads, the system pool keeps to critical add-ons (CoreDNS, metrics, CSI).
         node_taints=[SYSTEM_POOL_TAINT] if cluster.user_pool.enabled else None,
+    )
+
+
+def _node_hardening(cluster: ClusterSettings, os_disk_type: str, os_disk_size_gb: int) -> dict:
+    """Pool arguments shared by both pools: host encryption, OS disk and an explicit pod density."""
+    return {
+        "enable_encryption_at_host": cluster.encryption_at_host,
+        "os_disk_type": os_disk_type,
+        "os_disk_size_gb": os_disk_size_gb,
+        "max_pods": cluster.max_pods,
+    }
+
+
+def _api_server_access(cluster: ClusterSettings) -> containerservice.ManagedClusterAPIServerAccessProfileArgs:
+    if cluster.private_cluster:
+        # The API server gets a private address in the node subnet; AKS keeps its DNS record in a private
+        # zone it manages ("system") and links to the cluster's VNet.
+        return containerservice.ManagedClusterAPIServerAccessProfileArgs(
+            enable_private_cluster=True, private_dns_zone="system", enable_private_cluster_public_fqdn=False
+        )
+    return containerservice.ManagedClusterAPIServerAccessProfileArgs(
+        enable_private_cluster=False, authorized_ip_ranges=list(cluster.authorized_ip_ranges) or None
+    )
+
+
+def _security_profile(
+    cluster: ClusterSettings, workspace: operationalinsights.Workspace | None
+) -> containerservice.ManagedClusterSecurityProfileArgs:
+    defender = None
+    if cluster.defender and workspace is not None:
+        # Defender for Containers' sensor (a DaemonSet) sends its findings to the stack's workspace.
+        defender = containerservice.ManagedClusterSecurityProfileDefenderArgs(
+            log_analytics_workspace_resource_id=workspace.id,
+            security_monitoring=containerservice.ManagedClusterSecurityProfileDefenderSecurityMonitoringArgs(enabled=True),
+        )
+    interval = cluster.image_cleaner_interval_hours
+    return containerservice.ManagedClusterSecurityProfileArgs(
+        workload_identity=containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
+        defender=defender,
+        image_cleaner=containerservice.ManagedClusterSecurityProfileImageCleanerArgs(
+            enabled=interval is not None, interval_hours=interval
+        ),
     )
 
 
@@ -342,7 +418,9 @@ def _app_routing(ingress: IngressSettings) -> containerservice.ManagedClusterIng
     )
 
 
-def _addons(workspace: operationalinsights.Workspace | None) -> dict[str, containerservice.ManagedClusterAddonProfileArgs]:
+def _addons(
+    cluster: ClusterSettings, workspace: operationalinsights.Workspace | None
+) -> dict[str, containerservice.ManagedClusterAddonProfileArgs]:
     addons = {
         # Secrets Store CSI driver with the Azure Key Vault provider; rotation picks up new secret versions.
         "azureKeyvaultSecretsProvider": containerservice.ManagedClusterAddonProfileArgs(
@@ -350,6 +428,9 @@ def _addons(workspace: operationalinsights.Workspace | None) -> dict[str, contai
             config={"enableSecretRotation": "true", "rotationPollInterval": "2m"},
         )
     }
+    if cluster.azure_policy:
+        # Azure Policy for Kubernetes (Gatekeeper), reporting compliance with the policies assigned to the cluster.
+        addons["azurepolicy"] = containerservice.ManagedClusterAddonProfileArgs(enabled=True)
     if workspace is not None:
         # The Container Insights agent, authenticating with its managed identity (no workspace key).
         addons["omsagent"] = containerservice.ManagedClusterAddonProfileArgs(
@@ -375,14 +456,17 @@ def build_aks_platform(settings: StackSettings, images: frozenset[str]) -> Platf
     login_server = aks.registry.registry.login_server
     cache_rules_by_upstream = aks.registry.cache_rules
     acr_pull = aks.registry.acr_pull
+    private_link = aks.registry.private_link
+    # With a private endpoint, nodes reach the registry once its DNS records exist.
+    pull_path = [private_link.dns_zone_group.id] if private_link is not None else []
 
     def image(reference: str) -> pulumi.Input[str]:
         ref = declared.require(reference)
         rule = cache_rules_by_upstream.get(ref.upstream)
         if rule is None:  # caching off, or an upstream ACR cannot cache: pulled from its registry
             return reference
-        # Depends on the rule and on AcrPull, so no pod tries to pull before both exist.
-        return pulumi.Output.all(login_server, rule.target_repository, acr_pull.id).apply(
+        # Depends on the rule, on AcrPull and on the private endpoint's DNS, so no pod pulls before all exist.
+        return pulumi.Output.all(login_server, rule.target_repository, acr_pull.id, *pull_path).apply(
             lambda values: f"{values[0]}/{values[1]}{ref.version}"
         )
 

@@ -25,10 +25,14 @@ from pulumi_azure_native import authorization, keyvault, managedidentity
 
 from components import SecretStoreVolume
 from components.labels import recommended_labels
+from infra.network import StackNetwork
 from infra.platform import SecretShape, check_provided
+from infra.private_link import PrivateLink
 from infra.registry import KEY_VAULT_SECRETS_USER_ROLE, role_definition_id
 from settings.platform import KeyVaultSettings
 
+VAULT_GROUP_ID = "vault"
+VAULT_DNS_ZONE = "privatelink.vaultcore.azure.net"
 # The audience AKS workload identity tokens are exchanged for (Entra ID's token exchange).
 WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange"
 # The Azure Workload Identity webhook's contract (https://azure.github.io/azure-workload-identity/docs/).
@@ -68,7 +72,8 @@ class StackKeyVault(pulumi.ComponentResource):
 
     def __init__(self, name: str, *, settings: KeyVaultSettings, resource_group_name: pulumi.Input[str],
                  resource_group_id: pulumi.Output[str], location: str, tags: Mapping[str, str],
-                 tenant_id: pulumi.Input[str], protect: bool, opts: pulumi.ResourceOptions | None = None):
+                 tenant_id: pulumi.Input[str], protect: bool, network: StackNetwork,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("aks-microservices:infra:StackKeyVault", name, None, opts)
         # Vault names are global (3-24 characters): unless configured, derived from the resource group's id.
         vault_name = settings.name or resource_group_id.apply(
@@ -92,10 +97,23 @@ class StackKeyVault(pulumi.ComponentResource):
                 enabled_for_deployment=False,
                 enabled_for_disk_encryption=False,
                 enabled_for_template_deployment=False,
+                public_network_access="Enabled" if settings.public_network_access else "Disabled",
+                # Without public access nothing but the private endpoint gets in; ARM (pulumi up) is not affected.
+                network_acls=keyvault.NetworkRuleSetArgs(
+                    default_action="Allow" if settings.public_network_access else "Deny", bypass="None"
+                ),
             ),
             # The vault holds the stores' passwords: it lives as long as their data.
             opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
+        self.private_link = None
+        if settings.private_endpoint:
+            # The nodes' CSI provider reaches `<vault>.vault.azure.net` at the endpoint's address in the VNet.
+            self.private_link = PrivateLink(
+                f"{name}-private-link",
+                network.private_link_args(target_id=self.vault.id, group_id=VAULT_GROUP_ID, dns_zone_name=VAULT_DNS_ZONE),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.vault_name = self.vault.name
         self.tenant_id = pulumi.Output.from_input(tenant_id)
         self.register_outputs({"vaultName": self.vault.name, "vaultUri": self.vault.properties.vault_uri})
@@ -181,8 +199,11 @@ class KeyVaultAppSecrets(pulumi.ComponentResource):
                     for secret, shape in secrets.items()
                 ],
             },
-            # Pods mounting the class wait for the identity to be federated and granted.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*federations, grant]),
+            # Pods mounting the class wait for the identity to be federated and granted (and, with a private
+            # endpoint, for the vault's name to resolve to it).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[
+                *federations, grant, *([vault.private_link.dns_zone_group] if vault.private_link else []),
+            ]),
         )
         self.volume = SecretStoreVolume(
             provider_class=self.provider_class.metadata.apply(lambda metadata: metadata["name"]),

@@ -9,8 +9,14 @@ import pulumi
 from pulumi_azure_native import authorization, containerregistry
 
 from infra.images import CacheRuleSpec
+from infra.network import StackNetwork
+from infra.private_link import PrivateLink
 from settings.platform import RegistrySettings
 
+# The private-link sub-resource of a registry and its DNS zone
+# (https://learn.microsoft.com/azure/private-link/private-endpoint-dns#containers).
+REGISTRY_GROUP_ID = "registry"
+REGISTRY_DNS_ZONE = "privatelink.azurecr.io"
 # Built-in role definition ids (the same in every tenant).
 ACR_PULL_ROLE = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 KEY_VAULT_SECRETS_USER_ROLE = "4633458b-17de-408a-b874-0445c86b69e6"
@@ -28,6 +34,8 @@ class ContainerRegistry(pulumi.ComponentResource):
     registry: containerregistry.Registry
     acr_pull: authorization.RoleAssignment
     cache_rules: dict[str, containerregistry.CacheRule]
+    # The private endpoint with its DNS zone (registry.privateEndpoint), else None.
+    private_link: PrivateLink | None
 
     def __init__(
         self,
@@ -41,6 +49,7 @@ class ContainerRegistry(pulumi.ComponentResource):
         kubelet_object_id: pulumi.Input[str],
         subscription_id: pulumi.Input[str],
         rules: Mapping[str, CacheRuleSpec],
+        network: StackNetwork,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("aks-microservices:infra:ContainerRegistry", name, None, opts)
@@ -59,9 +68,22 @@ class ContainerRegistry(pulumi.ComponentResource):
             # Pulls use the kubelet's managed identity; no shared admin password exists.
             admin_user_enabled=False,
             anonymous_pull_enabled=False,
+            public_network_access="Enabled" if settings.public_network_access else "Disabled",
+            zone_redundancy="Enabled" if settings.zone_redundancy else "Disabled",
+            policies=_premium_policies(settings),
             tags=dict(tags),
             opts=child,
         )
+        self.private_link = None
+        if settings.private_endpoint:
+            # Nodes pull over the VNet: the login server and its data endpoint resolve to the endpoint's addresses.
+            self.private_link = PrivateLink(
+                f"{name}-private-link",
+                network.private_link_args(
+                    target_id=self.registry.id, group_id=REGISTRY_GROUP_ID, dns_zone_name=REGISTRY_DNS_ZONE
+                ),
+                opts=child,
+            )
         self.acr_pull = authorization.RoleAssignment(
             f"{name}-acr-pull",
             principal_id=kubelet_object_id,
@@ -129,3 +151,17 @@ class ContainerRegistry(pulumi.ComponentResource):
             opts=opts,
         )
         return credential_set, reader
+
+
+def _premium_policies(settings: RegistrySettings) -> containerregistry.PoliciesArgs | None:
+    """Retention, export and quarantine policies: Premium features (settings reject them on other SKUs)."""
+    if settings.sku != "Premium":
+        return None
+    retention = settings.retention_days
+    return containerregistry.PoliciesArgs(
+        retention_policy=containerregistry.RetentionPolicyArgs(
+            status="enabled" if retention is not None else "disabled", days=retention
+        ),
+        export_policy=containerregistry.ExportPolicyArgs(status="enabled" if settings.exports_allowed else "disabled"),
+        quarantine_policy=containerregistry.QuarantinePolicyArgs(status="enabled" if settings.quarantine else "disabled"),
+    )

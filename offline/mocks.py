@@ -71,6 +71,12 @@ _AZURE_NAME_INPUTS = {
     "azure-native:monitor:DiagnosticSetting": "name",
     "azure-native:monitor:ActionGroup": "actionGroupName",
     "azure-native:alertsmanagement:PrometheusRuleGroup": "ruleGroupName",
+    "azure-native:network:VirtualNetwork": "virtualNetworkName",
+    "azure-native:network:Subnet": "subnetName",
+    "azure-native:network:PrivateEndpoint": "privateEndpointName",
+    "azure-native:network:PrivateDnsZoneGroup": "privateDnsZoneGroupName",
+    "azure-native:privatedns:PrivateZone": "privateZoneName",
+    "azure-native:privatedns:VirtualNetworkLink": "virtualNetworkLinkName",
 }
 
 # Resource provider namespace and collection of each type, for ARM ids.
@@ -87,6 +93,9 @@ _ARM_TYPES = {
     "azure-native:monitor:DataCollectionEndpoint": ("Microsoft.Insights", "dataCollectionEndpoints"),
     "azure-native:monitor:ActionGroup": ("Microsoft.Insights", "actionGroups"),
     "azure-native:alertsmanagement:PrometheusRuleGroup": ("Microsoft.AlertsManagement", "prometheusRuleGroups"),
+    "azure-native:network:VirtualNetwork": ("Microsoft.Network", "virtualNetworks"),
+    "azure-native:network:PrivateEndpoint": ("Microsoft.Network", "privateEndpoints"),
+    "azure-native:privatedns:PrivateZone": ("Microsoft.Network", "privateDnsZones"),
 }
 # Child resources: (parent ARM type, input naming the parent, child collection).
 _ARM_CHILDREN = {
@@ -113,6 +122,17 @@ _ARM_CHILDREN = {
         "azure-native:managedidentity:UserAssignedIdentity",
         "resourceName",
         "federatedIdentityCredentials",
+    ),
+    "azure-native:network:Subnet": ("azure-native:network:VirtualNetwork", "virtualNetworkName", "subnets"),
+    "azure-native:network:PrivateDnsZoneGroup": (
+        "azure-native:network:PrivateEndpoint",
+        "privateEndpointName",
+        "privateDnsZoneGroups",
+    ),
+    "azure-native:privatedns:VirtualNetworkLink": (
+        "azure-native:privatedns:PrivateZone",
+        "privateZoneName",
+        "virtualNetworkLinks",
     ),
 }
 # Extension resources live under the resource they apply to: (input naming that resource, provider, collection).
@@ -307,9 +327,42 @@ class OfflineMocks(pulumi.runtime.Mocks):
         elif type_ == "azure-native:containerregistry:CacheRule":
             outputs["provisioningState"] = "Succeeded"
             outputs["creationDate"] = "2025-01-01T00:00:00Z"
-        elif type_ == "azure-native:containerregistry:CredentialSet":
+        elif type_ in (
+            "azure-native:containerregistry:CredentialSet",
+            "azure-native:network:VirtualNetwork",
+            "azure-native:network:Subnet",
+        ):
+            outputs["provisioningState"] = "Succeeded"
+        elif type_ == "azure-native:network:PrivateEndpoint":
+            self._private_endpoint(resource_name, outputs)
+        elif type_ == "azure-native:privatedns:PrivateZone":
+            outputs["numberOfRecordSets"] = 1
+            outputs["provisioningState"] = "Succeeded"
+        elif type_ == "azure-native:privatedns:VirtualNetworkLink":
+            outputs["virtualNetworkLinkState"] = "Completed"
             outputs["provisioningState"] = "Succeeded"
         return arm_id, outputs
+
+    @staticmethod
+    def _private_endpoint(resource_name: str, outputs: dict) -> None:
+        """Azure gives the endpoint a NIC in its subnet and approves a connection to a resource of the same owner."""
+        subnet_id = str((outputs.get("subnet") or {}).get("id", ""))
+        rg = outputs.get("resourceGroupName", "offline-rg")
+        outputs["networkInterfaces"] = [
+            {
+                "id": f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{rg}/providers/Microsoft.Network/"
+                f"networkInterfaces/{resource_name}.nic.{_uuid_from(resource_name, 'nic')}"
+            }
+        ]
+        for connection in outputs.get("privateLinkServiceConnections") or []:
+            if isinstance(connection, dict):
+                connection["privateLinkServiceConnectionState"] = {
+                    "status": "Approved",
+                    "description": "Auto-Approved",
+                    "actionsRequired": "None",
+                }
+        outputs["subnet"] = {"id": subnet_id}
+        outputs["provisioningState"] = "Succeeded"
 
     @staticmethod
     def _managed_cluster(resource_name: str, arm_id: str, outputs: dict) -> None:

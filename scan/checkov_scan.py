@@ -2,6 +2,12 @@
 
     python scan/checkov_scan.py --manifests build/dev/k8s --skips scan/checkov-skips.yaml \
         --checkov .venv-scan/bin/checkov
+    python scan/checkov_scan.py --framework arm --manifests build/prod/arm --skips scan/checkov-arm-skips.yaml \
+        --checkov .venv-scan/bin/checkov
+
+With `--framework arm` the folder holds the ARM template of a stack's Azure resources (scan/arm_template.py)
+and a skip names one check on one Azure resource as Checkov names it (`<ARM type>.<ARM name>`, e.g.
+`Microsoft.ContainerService/managedClusters.aks-microservices-prod`).
 
 Checkov runs offline (no download of external checks, no platform mapping, no version check) with its
 kubernetes framework and JSON output. Its own `--skip-check` skips a check everywhere; here a skip names one
@@ -33,6 +39,33 @@ import yaml
 CHECK_ID = re.compile(r"CKV2?_K8S_[0-9]+")
 # Kind/namespace/name for namespaced objects, Kind/name for cluster-scoped ones.
 OBJECT_REF = re.compile(r"[A-Z][A-Za-z0-9]*(/[a-z0-9]([-a-z0-9.]*[a-z0-9])?){1,2}")
+
+
+@dataclass(frozen=True)
+class Framework:
+    name: str
+    check_id: re.Pattern[str]
+    object_ref: re.Pattern[str]
+    check_example: str
+    ref_example: str
+    nothing_scanned: str
+
+
+FRAMEWORKS = {
+    "kubernetes": Framework(
+        "kubernetes", CHECK_ID, OBJECT_REF, "a Kubernetes check id such as CKV_K8S_43", "Kind/namespace/name",
+        "checkov scanned no Kubernetes object: render first (make render)",
+    ),
+    "arm": Framework(
+        "arm",
+        re.compile(r"CKV2?_AZURE_[0-9]+"),
+        # <ARM resource type>.<ARM name>, the way Checkov's ARM runner names a resource.
+        re.compile(r"Microsoft\.[A-Za-z]+(/[A-Za-z]+)+\.[-\w.()/]+"),
+        "an Azure check id such as CKV_AZURE_6",
+        "<ARM type>.<name> such as Microsoft.ContainerRegistry/registries.myacr",
+        "checkov scanned no Azure resource: write the ARM template first (scan/arm_template.py)",
+    ),
+}
 # Offline: no download of external checks, no mapping to the platform, no check for a newer release.
 CHECKOV_ENV = {"BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true"}
 
@@ -68,6 +101,7 @@ class Outcome:
     unused_skips: list[Skip]
     parsing_errors: int
     resources: int
+    framework: Framework = FRAMEWORKS["kubernetes"]
 
     @property
     def ok(self) -> bool:
@@ -80,14 +114,14 @@ class Outcome:
         if self.parsing_errors:
             lines.append(f"checkov could not parse {self.parsing_errors} file(s)")
         if not self.resources:
-            lines.append("checkov scanned no Kubernetes object: render first (make render)")
+            lines.append(self.framework.nothing_scanned)
         skipped = len(self.skipped) + self.checkov_skipped
         lines.append(f"checkov: {self.passed} passed, {len(self.failed)} failed, {skipped} skipped "
                      f"({len(self.skipped)} by the skip file) on {self.resources} resources")
         return lines
 
 
-def load_skips(path: Path) -> list[Skip]:
+def load_skips(path: Path, framework: Framework = FRAMEWORKS["kubernetes"]) -> list[Skip]:
     """Entries `{check, objects: [...], reason}`; each (check, object) pair at most once."""
     try:
         data = yaml.safe_load(path.read_text())
@@ -103,15 +137,15 @@ def load_skips(path: Path) -> list[Skip]:
         if not isinstance(entry, dict) or set(entry) != {"check", "objects", "reason"}:
             raise SkipFileError(f"{where}: expected exactly the keys check, objects, reason")
         check, objects, reason = entry["check"], entry["objects"], entry["reason"]
-        if not isinstance(check, str) or not CHECK_ID.fullmatch(check):
-            raise SkipFileError(f"{where}: check: expected a Kubernetes check id such as CKV_K8S_43, got {check!r}")
+        if not isinstance(check, str) or not framework.check_id.fullmatch(check):
+            raise SkipFileError(f"{where}: check: expected {framework.check_example}, got {check!r}")
         if not isinstance(reason, str) or len(reason.split()) < 5:
             raise SkipFileError(f"{where}: reason: expected a sentence saying why the finding is accepted")
         if not isinstance(objects, list) or not objects:
-            raise SkipFileError(f"{where}: objects: expected a non-empty list of Kind/namespace/name")
+            raise SkipFileError(f"{where}: objects: expected a non-empty list of {framework.ref_example}")
         for obj in objects:
-            if not isinstance(obj, str) or not OBJECT_REF.fullmatch(obj):
-                raise SkipFileError(f"{where}: objects: expected Kind/namespace/name (no wildcards), got {obj!r}")
+            if not isinstance(obj, str) or not framework.object_ref.fullmatch(obj):
+                raise SkipFileError(f"{where}: objects: expected {framework.ref_example} (no wildcards), got {obj!r}")
             if (check, obj) in seen:
                 raise SkipFileError(f"{where}: {check} {obj} is skipped twice")
             seen.add((check, obj))
@@ -140,10 +174,14 @@ def _reports(raw: Any) -> list[Mapping[str, Any]]:
     return [r for r in reports if isinstance(r, dict)]
 
 
-def evaluate(raw: Any, skips: Iterable[Skip], ref_of=None) -> Outcome:
+def evaluate(raw: Any, skips: Iterable[Skip], ref_of=None, framework: Framework = FRAMEWORKS["kubernetes"]) -> Outcome:
     """Apply the skips to Checkov's JSON output. `ref_of(check_result) -> object ref` defaults to reading
-    the object from the result's manifest file (the render writes one object per file)."""
+    the object from the result's manifest file (the render writes one object per file); for ARM, to the
+    resource as Checkov names it."""
     cache: dict[str, str] = {}
+    if ref_of is None and framework.name == "arm":
+        def ref_of(result: Mapping[str, Any]) -> str:
+            return str(result.get("resource", "?"))
     if ref_of is None:
         def ref_of(result: Mapping[str, Any]) -> str:
             return _manifest_ref(result.get("file_abs_path") or result.get("file_path", ""), cache)
@@ -169,12 +207,12 @@ def evaluate(raw: Any, skips: Iterable[Skip], ref_of=None) -> Outcome:
                 used.add((skip.check, skip.obj))
                 skipped.append((failure, skip))
     unused = [s for pair, s in by_pair.items() if pair not in used]
-    return Outcome(passed, failed, skipped, checkov_skipped, unused, parsing_errors, resources)
+    return Outcome(passed, failed, skipped, checkov_skipped, unused, parsing_errors, resources, framework)
 
 
-def run_checkov(checkov: str, manifests: Path) -> Any:
+def run_checkov(checkov: str, manifests: Path, framework: str = "kubernetes") -> Any:
     # An absolute directory: Checkov then reports correct absolute file paths (a relative one is doubled).
-    command = [checkov, "--directory", str(manifests.resolve()), "--framework", "kubernetes", "--skip-download",
+    command = [checkov, "--directory", str(manifests.resolve()), "--framework", framework, "--skip-download",
                "--output", "json"]
     env = {**os.environ, **CHECKOV_ENV}
     # Exit code 1 only means "some check failed": the JSON says which.
@@ -191,17 +229,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--manifests", type=Path, default=Path("build/dev/k8s"))
     parser.add_argument("--skips", type=Path, default=Path(__file__).with_name("checkov-skips.yaml"))
     parser.add_argument("--checkov", default=".venv-scan/bin/checkov")
+    parser.add_argument("--framework", choices=sorted(FRAMEWORKS), default="kubernetes")
     args = parser.parse_args(argv)
+    framework = FRAMEWORKS[args.framework]
     try:
-        skips = load_skips(args.skips)
+        skips = load_skips(args.skips, framework)
         if not args.manifests.is_dir():
             print(f"error: no manifests at {args.manifests}: run make render first", file=sys.stderr)
             return 2
-        raw = run_checkov(args.checkov, args.manifests)
+        raw = run_checkov(args.checkov, args.manifests, framework.name)
     except (SkipFileError, RuntimeError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    outcome = evaluate(raw, skips)
+    outcome = evaluate(raw, skips, framework=framework)
     for line in outcome.report():
         print(line)
     return 0 if outcome.ok else 1

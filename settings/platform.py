@@ -9,6 +9,7 @@ platform must be left out, so that a setting never silently does nothing.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -93,6 +94,23 @@ def _unique(check: Check) -> Check:
 
 ZONES = _unique(list_of(Check('availability zones "1", "2", "3"', _zone)))
 
+
+def _cidr(value: Any) -> str:
+    # strict: "10.240.1.0/16" (host bits set) is a typo more often than not.
+    if not isinstance(value, str):
+        raise TypeError
+    return str(ipaddress.IPv4Network(value, strict=True))
+
+
+def _ipv4(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError
+    return str(ipaddress.IPv4Address(value))
+
+
+CIDR = Check('an IPv4 CIDR range such as "10.240.0.0/16" (no host bits set)', _cidr)
+IPV4 = Check('an IPv4 address such as "10.0.0.10"', _ipv4)
+
 _TAG_KEY = re.compile(r"[^<>%&\\?/]{1,512}")
 
 
@@ -129,9 +147,23 @@ class AzureSettings:
     )
 
 
+OS_DISK_TYPE = one_of("Managed", "Ephemeral")
+OS_DISK_SIZE = integer(30, 2048)
+
+
 @dataclass(frozen=True)
 class SystemPoolSettings:
     vm_size: str = setting("vmSize", "VM size of the system node pool.", VM_SIZE, default="Standard_D2s_v5")
+    os_disk_type: str = setting(
+        "osDiskType",
+        "OS disk of the system nodes: `Ephemeral` (on the VM's cache or temp disk: no disk cost, faster reimage; the "
+        "VM size must have one at least osDiskSizeGb large, e.g. Standard_D4ds_v5) or `Managed` (any size).",
+        OS_DISK_TYPE,
+        default="Managed",
+    )
+    os_disk_size_gb: int = setting(
+        "osDiskSizeGb", "OS disk size of the system nodes (GiB).", OS_DISK_SIZE, default=128
+    )
     min_count: int | None = setting(
         "minCount",
         "Cluster autoscaler minimum of the system pool; set together with maxCount (unset: fixed at nodeCount).",
@@ -155,6 +187,10 @@ class UserPoolSettings:
         default=True,
     )
     vm_size: str = setting("vmSize", "VM size of the user node pool.", VM_SIZE, default="Standard_D4s_v5")
+    os_disk_type: str = setting(
+        "osDiskType", "OS disk of the user nodes: `Ephemeral` or `Managed` (as systemPool.osDiskType).", OS_DISK_TYPE, default="Managed"
+    )
+    os_disk_size_gb: int = setting("osDiskSizeGb", "OS disk size of the user nodes (GiB).", OS_DISK_SIZE, default=128)
     min_count: int = setting("minCount", "Cluster autoscaler minimum of the user pool.", integer(0, 100), default=2)
     max_count: int = setting("maxCount", "Cluster autoscaler maximum of the user pool.", integer(1, 100), default=5)
 
@@ -223,6 +259,50 @@ class ClusterSettings:
         boolean,
         default=False,
     )
+    private_cluster: bool = setting(
+        "privateCluster",
+        "API server on a private address in the stack's VNet only (no public endpoint); `pulumi up` must then run "
+        "from a network that reaches the VNet. Changing it recreates the cluster.",
+        boolean,
+        default=False,
+    )
+    authorized_ip_ranges: tuple[str, ...] = setting(
+        "authorizedIpRanges",
+        "Address ranges allowed to reach the public API server (the deployer's egress); empty: any address. "
+        "Not with privateCluster.",
+        _unique(list_of(CIDR)),
+        default=(),
+    )
+    encryption_at_host: bool = setting(
+        "encryptionAtHost",
+        "Encrypt the nodes' temp disks, OS and data disk caches on the VM host (no charge; the subscription needs "
+        "the Microsoft.Compute/EncryptionAtHost feature registered).",
+        boolean,
+        default=False,
+    )
+    max_pods: int = setting(
+        "maxPods", "Pods per node of both pools (explicit; with Azure CNI overlay up to 250).", integer(30, 250), default=110
+    )
+    azure_policy: bool = setting(
+        "azurePolicy",
+        "Azure Policy add-on (Gatekeeper): audits or denies workloads against assigned policies (no charge; its pods "
+        "take about 0.1 vCPU and 300 MiB on the system pool).",
+        boolean,
+        default=False,
+    )
+    defender: bool = setting(
+        "defender",
+        "Microsoft Defender for Containers sensor, reporting to the stack's Log Analytics workspace (needs "
+        "monitoring.containerInsights; Defender for Containers is billed per vCore of the nodes).",
+        boolean,
+        default=False,
+    )
+    image_cleaner_interval_hours: int | None = setting(
+        "imageCleanerIntervalHours",
+        "Image Cleaner: remove unused, vulnerable images from the nodes every so many hours; null: off.",
+        optional(integer(24, 2160)),
+        default=168,
+    )
 
     @property
     def system_autoscaled(self) -> bool:
@@ -264,6 +344,41 @@ class RegistrySettings:
         default=None,
     )
     sku: str = setting("sku", "Registry SKU.", one_of("Basic", "Standard", "Premium"), default="Basic")
+    public_network_access: bool = setting(
+        "publicNetworkAccess",
+        "Registry reachable from the internet; false: only through its private endpoint (needs privateEndpoint).",
+        boolean,
+        default=True,
+    )
+    private_endpoint: bool = setting(
+        "privateEndpoint",
+        "A private endpoint in the stack's VNet with the privatelink.azurecr.io zone (Premium only; about 7 USD a "
+        "month plus traffic).",
+        boolean,
+        default=False,
+    )
+    zone_redundancy: bool = setting(
+        "zoneRedundancy", "Zone-redundant registry storage (Premium only; set at creation).", boolean, default=False
+    )
+    retention_days: int | None = setting(
+        "retentionDays",
+        "Delete untagged manifests after so many days (Premium only); null: keep them.",
+        optional(integer(0, 365)),
+        default=None,
+    )
+    exports_allowed: bool = setting(
+        "exportsAllowed",
+        "Allow `az acr import`/export of images to other registries; false needs Premium and publicNetworkAccess false.",
+        boolean,
+        default=True,
+    )
+    quarantine: bool = setting(
+        "quarantine",
+        "Quarantine new images until a scanner marks them Passed (Premium, preview). Not with cacheImages: "
+        "images the cache rules pull in would be quarantined and nothing here marks them.",
+        boolean,
+        default=False,
+    )
     cache_images: bool = setting(
         "cacheImages",
         "Serve the apps' public images through ACR artifact-cache rules and pull them from the registry.",
@@ -339,6 +454,20 @@ class KeyVaultSettings:
         "Days a deleted vault or secret stays recoverable (7 for dev, 90 for production).",
         integer(7, 90),
         default=90,
+    )
+    public_network_access: bool = setting(
+        "publicNetworkAccess",
+        "Vault reachable from the internet; false: only through its private endpoint (needs privateEndpoint). "
+        "`pulumi up` writes secrets through Azure Resource Manager, which is not affected.",
+        boolean,
+        default=True,
+    )
+    private_endpoint: bool = setting(
+        "privateEndpoint",
+        "A private endpoint in the stack's VNet with the privatelink.vaultcore.azure.net zone, through which the "
+        "nodes' Secrets Store CSI provider reads the vault (about 7 USD a month plus traffic).",
+        boolean,
+        default=False,
     )
     purge_protection: bool = setting(
         "purgeProtection",
@@ -463,9 +592,48 @@ class ExistingClusterSettings:
     )
 
 
+@dataclass(frozen=True)
+class NetworkSettings:
+    """The stack-owned virtual network (infra/network.py) and the cluster's overlay ranges."""
+
+    address_space: str = setting(
+        "addressSpace", "Address space of the stack's virtual network.", CIDR, default="10.240.0.0/16"
+    )
+    node_subnet_prefix: str = setting(
+        "nodeSubnetPrefix",
+        "Subnet of both node pools (with Azure CNI overlay only nodes take VNet addresses: a /22 holds 1019).",
+        CIDR,
+        default="10.240.0.0/22",
+    )
+    private_endpoint_subnet_prefix: str = setting(
+        "privateEndpointSubnetPrefix",
+        "Subnet of the private endpoints (registry, Key Vault).",
+        CIDR,
+        default="10.240.4.0/24",
+    )
+    pod_cidr: str = setting(
+        "podCidr",
+        "Azure CNI overlay pod range (private to the cluster; must not overlap the VNet or the service range).",
+        CIDR,
+        default="10.244.0.0/16",
+    )
+    service_cidr: str = setting(
+        "serviceCidr",
+        "Kubernetes Service range (must not overlap the VNet or the pod range).",
+        CIDR,
+        default="10.0.0.0/16",
+    )
+    dns_service_ip: str = setting(
+        "dnsServiceIp",
+        "Cluster DNS Service address, inside serviceCidr (not its first address).",
+        IPV4,
+        default="10.0.0.10",
+    )
+
+
 # The group ------------------------------------------------------------------------------------------------
 
-_AKS_ONLY = ("azure", "cluster", "registry", "monitoring", "storage", "ingress", "keyVault", "backup")
+_AKS_ONLY = ("azure", "cluster", "network", "registry", "monitoring", "storage", "ingress", "keyVault", "backup")
 
 
 @dataclass(frozen=True)
@@ -478,6 +646,7 @@ class PlatformSettings:
     )
     azure: AzureSettings = section("azure", "Azure placement of the AKS platform.", AzureSettings)
     cluster: ClusterSettings = section("cluster", "The AKS cluster.", ClusterSettings)
+    network: NetworkSettings = section("network", "The stack's virtual network and the cluster's address ranges.", NetworkSettings)
     registry: RegistrySettings = section("registry", "The Azure Container Registry.", RegistrySettings)
     monitoring: MonitoringSettings = section("monitoring", "Azure Monitor for the cluster.", MonitoringSettings)
     storage: StorageSettings = section("storage", "StorageClasses created on AKS.", StorageSettings)
@@ -493,10 +662,13 @@ class PlatformSettings:
         if self.kind == "aks":
             _reject_changed("existing", self.existing, 'no value with platform "aks" (set platform: existing to use it)')
             _check_cluster(self.cluster)
+            _check_network(self.network)
+            _check_defender(self)
             _check_registry(self.registry)
             _check_storage(self.storage)
             _check_monitoring(self.monitoring)
             _check_backup(self.backup)
+            _check_key_vault(self.key_vault)
         else:
             for key in _AKS_ONLY:
                 attr = re.sub(r"[A-Z]", lambda m: "_" + m.group().lower(), key)
@@ -526,6 +698,15 @@ def _check_cluster(cluster: ClusterSettings) -> None:
                 cluster.node_count,
                 f"an integer from systemPool.minCount to systemPool.maxCount ({system.min_count}-{system.max_count})",
             )
+    if cluster.private_cluster and cluster.authorized_ip_ranges:
+        _fail(
+            "cluster.authorizedIpRanges",
+            list(cluster.authorized_ip_ranges),
+            "[] when cluster.privateCluster is true (a private API server has no public endpoint to restrict)",
+        )
+    _check_os_disk("cluster.systemPool", cluster.system_pool.vm_size, cluster.system_pool.os_disk_type, cluster.system_pool.os_disk_size_gb)
+    if cluster.user_pool.enabled:
+        _check_os_disk("cluster.userPool", cluster.user_pool.vm_size, cluster.user_pool.os_disk_type, cluster.user_pool.os_disk_size_gb)
     user = cluster.user_pool
     if user.min_count > user.max_count:
         _fail("cluster.userPool.minCount", user.min_count, f"at most userPool.maxCount ({user.max_count})")
@@ -547,7 +728,89 @@ def _check_cluster(cluster: ClusterSettings) -> None:
         )
 
 
+# Where an ephemeral OS disk can live: the VM's cache or its temp (resource) disk, whichever is larger (GiB),
+# from the VM size pages of https://learn.microsoft.com/azure/virtual-machines/sizes (Ddsv5, Dadsv5, Edsv5,
+# Dsv3, DSv2). AKS places the OS disk on the cache if it fits, else on the temp disk
+# (https://learn.microsoft.com/azure/aks/concepts-storage#ephemeral-os-disk).
+EPHEMERAL_OS_DISK_CAPACITY_GIB = {
+    **{f"Standard_D{n}ds_v5": 75 * n // 2 for n in (2, 4, 8, 16, 32, 48, 64, 96)},
+    **{f"Standard_D{n}ads_v5": 75 * n // 2 for n in (2, 4, 8, 16, 32, 48, 64, 96)},
+    **{f"Standard_E{n}ds_v5": 75 * n // 2 for n in (2, 4, 8, 16, 20, 32, 48, 64, 96)},
+    "Standard_D2s_v3": 50, "Standard_D4s_v3": 100, "Standard_D8s_v3": 200, "Standard_D16s_v3": 400,
+    "Standard_DS2_v2": 86, "Standard_DS3_v2": 172, "Standard_DS4_v2": 344, "Standard_DS5_v2": 688,
+}
+# v4 and later sizes without a `d` in their feature letters have neither a temp disk nor a cache to speak of
+# (Standard_D4s_v5: "Temp storage: remote storage only"): no ephemeral OS disk at all.
+_DISKLESS = re.compile(r"Standard_[A-Z]+[0-9]+(-[0-9]+)?[a-ce-z]*_v[4-9]")
+
+
+def _check_os_disk(pool: str, vm_size: str, disk_type: str, size_gb: int) -> None:
+    if disk_type != "Ephemeral":
+        return
+    if _DISKLESS.fullmatch(vm_size):
+        _fail(
+            f"{pool}.osDiskType",
+            disk_type,
+            f"Managed with vmSize {vm_size} (it has no cache or temp disk for an ephemeral OS disk; "
+            "pick a size with a `d`, e.g. Standard_D4ds_v5)",
+        )
+    capacity = EPHEMERAL_OS_DISK_CAPACITY_GIB.get(vm_size)
+    if capacity is not None and size_gb > capacity:
+        _fail(
+            f"{pool}.osDiskSizeGb",
+            size_gb,
+            f"at most {capacity} for an ephemeral OS disk on {vm_size} (its cache or temp disk)",
+        )
+
+
+def _check_network(network: NetworkSettings) -> None:
+    vnet = ipaddress.IPv4Network(network.address_space)
+    subnets = {
+        "network.nodeSubnetPrefix": ipaddress.IPv4Network(network.node_subnet_prefix),
+        "network.privateEndpointSubnetPrefix": ipaddress.IPv4Network(network.private_endpoint_subnet_prefix),
+    }
+    for key, subnet in subnets.items():
+        if not subnet.subnet_of(vnet):
+            _fail(key, str(subnet), f"a range inside network.addressSpace ({vnet})")
+    node, endpoints = subnets.values()
+    if node.overlaps(endpoints):
+        _fail("network.privateEndpointSubnetPrefix", str(endpoints), f"a range that does not overlap network.nodeSubnetPrefix ({node})")
+    pods = ipaddress.IPv4Network(network.pod_cidr)
+    services = ipaddress.IPv4Network(network.service_cidr)
+    # Overlay pod and Service ranges are private to the cluster, but routing breaks if they meet the VNet.
+    if pods.overlaps(vnet):
+        _fail("network.podCidr", str(pods), f"a range that does not overlap network.addressSpace ({vnet})")
+    if services.overlaps(vnet):
+        _fail("network.serviceCidr", str(services), f"a range that does not overlap network.addressSpace ({vnet})")
+    if services.overlaps(pods):
+        _fail("network.serviceCidr", str(services), f"a range that does not overlap network.podCidr ({pods})")
+    dns = ipaddress.IPv4Address(network.dns_service_ip)
+    if dns not in services or dns == services.network_address:
+        _fail("network.dnsServiceIp", str(dns), f"an address inside network.serviceCidr ({services}), not its first")
+
+
 def _check_registry(registry: RegistrySettings) -> None:
+    premium_only = [
+        ("privateEndpoint", registry.private_endpoint, True),
+        ("zoneRedundancy", registry.zone_redundancy, True),
+        ("retentionDays", registry.retention_days, None),
+        ("exportsAllowed", registry.exports_allowed, False),
+        ("quarantine", registry.quarantine, True),
+    ]
+    if registry.sku != "Premium":
+        for key, value, premium_value in premium_only:
+            if (value is not None) if premium_value is None else (value == premium_value):
+                _fail(f"registry.{key}", value, f"its default unless registry.sku is Premium (got sku {registry.sku})")
+    if not registry.public_network_access and not registry.private_endpoint:
+        _fail("registry.publicNetworkAccess", False, "true unless registry.privateEndpoint is true (nodes could not pull)")
+    if not registry.exports_allowed and registry.public_network_access:
+        _fail("registry.exportsAllowed", False, "true unless registry.publicNetworkAccess is false (Azure refuses it)")
+    if registry.quarantine and registry.cache_images:
+        _fail(
+            "registry.quarantine",
+            True,
+            "false while registry.cacheImages is true (cached images would stay quarantined: nothing marks them Passed)",
+        )
     credentials = registry.credential_set
     values = {
         "usernameSecretId": credentials.username_secret_id,
@@ -562,6 +825,11 @@ def _check_registry(registry: RegistrySettings) -> None:
         _fail("registry.credentialSet.usernameSecretId", credentials.username_secret_id, "no value when registry.cacheImages is false")
 
 
+def _check_defender(platform: PlatformSettings) -> None:
+    if platform.cluster.defender and not platform.monitoring.container_insights:
+        _fail("cluster.defender", True, "false unless monitoring.containerInsights is true (Defender reports to its workspace)")
+
+
 def _check_storage(storage: StorageSettings) -> None:
     if storage.per_replica_class_name == storage.shared_class_name:
         _fail("storage.sharedClassName", storage.shared_class_name, "a name other than storage.perReplicaClassName")
@@ -574,6 +842,11 @@ def _check_monitoring(monitoring: MonitoringSettings) -> None:
         _fail("monitoring.alerts", True, "false unless monitoring.prometheus is true (the rules query its metrics)")
     if monitoring.alerts and not monitoring.alert_emails:
         _fail("monitoring.alertEmails", [], "at least one email address when monitoring.alerts is true")
+
+
+def _check_key_vault(vault: KeyVaultSettings) -> None:
+    if not vault.public_network_access and not vault.private_endpoint:
+        _fail("keyVault.publicNetworkAccess", False, "true unless keyVault.privateEndpoint is true (pods could not read it)")
 
 
 def _check_backup(backup: BackupSettings) -> None:

@@ -6,13 +6,17 @@ import re
 
 from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from ._props import UNKNOWN, config_list, get, stack_of
+from ._props import UNKNOWN, config_list, get, items, stack_of
 
 _REGISTRY = re.compile(r"azure-native:containerregistry(/v[0-9a-z]+)?:Registry")
 _CLASSIC_REGISTRY = "azure:containerservice/registry:Registry"
 _CLUSTER = re.compile(r"azure-native:containerservice(/v[0-9a-z]+)?:ManagedCluster")
 _CLASSIC_CLUSTER = "azure:containerservice/kubernetesCluster:KubernetesCluster"
+_AGENT_POOL = re.compile(r"azure-native:containerservice(/v[0-9a-z]+)?:AgentPool")
+_CLASSIC_NODE_POOL = "azure:containerservice/kubernetesClusterNodePool:KubernetesClusterNodePool"
 DEFAULT_PRODUCTION_STACKS = ("prod", "production")
+# Ranges that admit every address: an authorized-ranges list holding one restricts nothing.
+_ANY_ADDRESS = ("0.0.0.0/0", "0.0.0.0/1", "128.0.0.0/1", "::/0")
 
 
 def _check_registry_admin(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -65,4 +69,109 @@ aks_local_accounts_disabled_in_production = ResourceValidationPolicy(
     }),
 )
 
-POLICIES = [registry_admin_user_disabled, aks_local_accounts_disabled_in_production]
+def _production_stack(args: ResourceValidationArgs) -> str | None:
+    """The stack's name when it is a production stack (policy config `productionStacks`), else None."""
+    stack = stack_of(args.urn)
+    production = set(config_list(dict(args.get_config() or {}), "productionStacks", DEFAULT_PRODUCTION_STACKS))
+    return stack if stack in production else None
+
+
+_PRODUCTION_SCHEMA = PolicyConfigSchema(properties={
+    "productionStacks": {
+        "type": "array", "items": {"type": "string"}, "default": list(DEFAULT_PRODUCTION_STACKS),
+        "description": "Stack names that are production.",
+    },
+})
+
+
+def _check_api_server(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if _CLUSTER.fullmatch(args.resource_type):
+        private = get(args.props, "apiServerAccessProfile", "enablePrivateCluster")
+        ranges = get(args.props, "apiServerAccessProfile", "authorizedIPRanges")
+        fields = "apiServerAccessProfile.enablePrivateCluster / authorizedIPRanges"
+    elif args.resource_type == _CLASSIC_CLUSTER:
+        private = get(args.props, "privateClusterEnabled")
+        ranges = get(args.props, "apiServerAccessProfile", "authorizedIpRanges")
+        fields = "privateClusterEnabled / apiServerAccessProfile.authorizedIpRanges"
+    else:
+        return
+    stack = _production_stack(args)
+    if stack is None or private is UNKNOWN or ranges is UNKNOWN or private is True:
+        return
+    listed = [r for r in (ranges or []) if isinstance(r, str)]
+    if not listed or any(r in _ANY_ADDRESS for r in listed):
+        report_violation(f"AKS cluster {args.name} of production stack {stack!r}: its API server is reachable from any "
+                         f"address ({fields}); make it private (cluster.privateCluster) or list the deployer's "
+                         "egress ranges (cluster.authorizedIpRanges)", None)
+
+
+aks_api_server_not_public_in_production = ResourceValidationPolicy(
+    name="aks-api-server-not-public-in-production",
+    description="AKS clusters of production stacks have a private API server or authorized IP ranges.",
+    validate=_check_api_server,
+    config_schema=_PRODUCTION_SCHEMA,
+)
+
+
+def _check_host_encryption(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if _CLUSTER.fullmatch(args.resource_type):
+        pools = [(get(p, "name", default="#0"), get(p, "enableEncryptionAtHost"))
+                 for p in items(args.props, "agentPoolProfiles")]
+    elif _AGENT_POOL.fullmatch(args.resource_type):
+        pools = [(get(args.props, "agentPoolName", default=args.name), get(args.props, "enableEncryptionAtHost"))]
+    elif args.resource_type == _CLASSIC_CLUSTER:
+        pools = [(get(args.props, "defaultNodePool", "name", default="default"),
+                  get(args.props, "defaultNodePool", "hostEncryptionEnabled"))]
+    elif args.resource_type == _CLASSIC_NODE_POOL:
+        pools = [(get(args.props, "name", default=args.name), get(args.props, "hostEncryptionEnabled"))]
+    else:
+        return
+    stack = _production_stack(args)
+    if stack is None:
+        return
+    for pool, enabled in pools:
+        if enabled is not UNKNOWN and enabled is not True:
+            report_violation(f"node pool {pool!s} of {args.name} in production stack {stack!r}: encryption at host is "
+                             "off; temp disks and disk caches stay unencrypted (cluster.encryptionAtHost)", None)
+
+
+aks_host_encryption_in_production = ResourceValidationPolicy(
+    name="aks-host-encryption-in-production",
+    description="Every node pool of a production stack encrypts its temp disks and disk caches at the host.",
+    validate=_check_host_encryption,
+    config_schema=_PRODUCTION_SCHEMA,
+)
+
+
+def _check_registry_network(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if _REGISTRY.fullmatch(args.resource_type):
+        field, value = "publicNetworkAccess", get(args.props, "publicNetworkAccess")
+        public = value != "Disabled"  # unset is Azure's default: Enabled
+    elif args.resource_type == _CLASSIC_REGISTRY:
+        field, value = "publicNetworkAccessEnabled", get(args.props, "publicNetworkAccessEnabled")
+        public = value is not False  # unset: true
+    else:
+        return
+    stack = _production_stack(args)
+    if stack is None or value is UNKNOWN:
+        return
+    if public:
+        report_violation(f"registry {args.name} of production stack {stack!r}: {field} lets the internet reach it; "
+                         "pull over its private endpoint instead (registry.publicNetworkAccess: false, "
+                         "registry.privateEndpoint: true)", None)
+
+
+registry_not_public_in_production = ResourceValidationPolicy(
+    name="registry-not-public-in-production",
+    description="Container registries of production stacks are off the public network (private endpoint only).",
+    validate=_check_registry_network,
+    config_schema=_PRODUCTION_SCHEMA,
+)
+
+POLICIES = [
+    registry_admin_user_disabled,
+    aks_local_accounts_disabled_in_production,
+    aks_api_server_not_public_in_production,
+    aks_host_encryption_in_production,
+    registry_not_public_in_production,
+]

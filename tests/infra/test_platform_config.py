@@ -167,8 +167,9 @@ ERRORS = [
     (
         {"cluster": {"nodecount": 3}},
         f"{N}:cluster.nodecount: unknown key (did you mean 'nodeCount'?); allowed keys: adminGroupObjectIds, "
-        "azureRbac, disableLocalAccounts, entraId, name, nodeCount, nodeOsUpgradeChannel, skuTier, systemPool, "
-        "upgradeChannel, userPool, zones",
+        "authorizedIpRanges, azurePolicy, azureRbac, defender, disableLocalAccounts, encryptionAtHost, entraId, "
+        "imageCleanerIntervalHours, maxPods, name, nodeCount, nodeOsUpgradeChannel, privateCluster, skuTier, "
+        "systemPool, upgradeChannel, userPool, zones",
     ),
     (
         # Below 1.27 the workloads' matchLabelKeys and unhealthyPodEvictionPolicy are off by default.
@@ -177,7 +178,8 @@ ERRORS = [
     ),
     (
         {"registry": {"cache": True}},
-        f"{N}:registry.cache: unknown key; allowed keys: cacheImages, credentialSet, name, sku",
+        f"{N}:registry.cache: unknown key; allowed keys: cacheImages, credentialSet, exportsAllowed, name, "
+        "privateEndpoint, publicNetworkAccess, quarantine, retentionDays, sku, zoneRedundancy",
     ),
     (
         {"existing": {"kubeconfig": "~/.kube/config"}},
