@@ -370,8 +370,17 @@ class OfflineMocks(pulumi.runtime.Mocks):
         location = outputs.get("location", "westeurope")
         node_rg = outputs.get("nodeResourceGroup") or f"MC_{outputs.get('resourceGroupName')}_{resource_name}_{location}"
         outputs["nodeResourceGroup"] = node_rg
-        outputs["fqdn"] = f"{outputs.get('dnsPrefix', resource_name)}-{_digest(resource_name)}.hcp.{location}.azmk8s.io"
-        outputs["azurePortalFQDN"] = outputs["fqdn"].replace(".hcp.", ".portal.hcp.")
+        prefix = f"{outputs.get('dnsPrefix', resource_name)}-{_digest(resource_name)}"
+        access = outputs.get("apiServerAccessProfile") or {}
+        if access.get("enablePrivateCluster"):
+            # A private cluster's API server name lives in an AKS-managed privatelink zone; it has a public
+            # name only with enablePrivateClusterPublicFQDN.
+            outputs["privateFQDN"] = f"{prefix}.{_uuid_from(resource_name, 'private')}.privatelink.{location}.azmk8s.io"
+            if access.get("enablePrivateClusterPublicFQDN"):
+                outputs["fqdn"] = f"{prefix}.hcp.{location}.azmk8s.io"
+        else:
+            outputs["fqdn"] = f"{prefix}.hcp.{location}.azmk8s.io"
+        outputs["azurePortalFQDN"] = f"{prefix}.portal.hcp.{location}.azmk8s.io"
         outputs["currentKubernetesVersion"] = _patch_version(outputs.get("kubernetesVersion"))
         outputs["powerState"] = {"code": "Running"}
 

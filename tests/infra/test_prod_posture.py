@@ -62,9 +62,16 @@ def test_prod_api_server_is_private_with_an_aks_managed_private_dns_zone(prod):
     assert "authorizedIPRanges" not in access
 
 
+def test_prod_api_server_has_only_a_private_name(prod):
+    outputs = only(prod, CLUSTER).outputs
+    assert outputs["privateFQDN"].endswith(".privatelink.westeurope.azmk8s.io")
+    assert "fqdn" not in outputs
+
+
 def test_dev_api_server_is_public_so_a_laptop_reaches_it(dev):
     access = only(dev, CLUSTER).inputs["apiServerAccessProfile"]
     assert access == {"enablePrivateCluster": False}
+    assert only(dev, CLUSTER).outputs["fqdn"].endswith(".hcp.westeurope.azmk8s.io")
 
 
 def test_authorized_ip_ranges_restrict_a_public_api_server():

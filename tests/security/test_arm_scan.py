@@ -97,6 +97,17 @@ def test_envelope_keys_stay_beside_properties_and_naming_inputs_are_dropped(prod
     assert not {"registryName", "resourceGroupName", "location"} & set(registry["properties"])
 
 
+def test_a_key_vault_keeps_its_own_properties_block_and_a_secret_is_named_under_its_vault():
+    vault = arm_resource({"type": "azure-native:keyvault:Vault", "name": "kv", "inputs": {
+        "vaultName": "kv-prod", "resourceGroupName": "rg", "location": "westeurope",
+        "properties": {"enableRbacAuthorization": True, "publicNetworkAccess": "Disabled"}}})
+    assert vault["name"] == "kv-prod" and vault["location"] == "westeurope"
+    assert vault["properties"] == {"enableRbacAuthorization": True, "publicNetworkAccess": "Disabled"}
+    secret = arm_resource({"type": "azure-native:keyvault:Secret", "name": "s", "inputs": {
+        "vaultName": "kv-prod", "secretName": "db", "properties": {"contentType": "text/plain"}}})
+    assert (secret["type"], secret["name"]) == ("Microsoft.KeyVault/vaults/secrets", "kv-prod/db")
+
+
 def test_a_type_the_table_does_not_map_is_an_error_naming_it():
     with pytest.raises(UnmappedType, match=r"azure-native:cache:Redis .*add its ARM type to ARM_TYPES"):
         arm_resource({"type": "azure-native:cache:Redis", "name": "redis", "inputs": {}})

@@ -31,6 +31,8 @@ MIB = Decimal(2) ** 20
 GIB = Decimal(2) ** 30
 # Standard_D4s_v5: 4 vCPUs, 16 GiB. Reserved: 140m; min(20 * 250 + 50 MiB, 4 GiB) = 4 GiB; eviction 100 MiB.
 D4S_V5 = Amount(Decimal("3.86"), (16384 - 4096 - 100) * MIB)
+# The same with cluster.maxPods 110 (Pulumi.dev.yaml): min(20 * 110 + 50 MiB, 4 GiB) = 2250 MiB.
+D4S_V5_110_PODS = Amount(Decimal("3.86"), (16384 - 2250 - 100) * MIB)
 # Standard_D2s_v5: 2 vCPUs, 8 GiB. Reserved: 100m; min(5050 MiB, 2 GiB) = 2 GiB; eviction 100 MiB.
 D2S_V5 = Amount(Decimal("1.9"), (8192 - 2048 - 100) * MIB)
 
@@ -70,8 +72,8 @@ def test_the_dev_stack_fits_its_node_pools_at_their_maximum_size(dev_report):
 
 
 def test_only_the_user_pool_counts_because_the_system_pool_is_tainted_for_critical_add_ons(dev_report):
-    # Pulumi.dev.yaml: user pool Standard_D4s_v5 with maxCount 5; the system pool carries CriticalAddonsOnly.
-    assert dev_report.allocatable == D4S_V5 * 5
+    # Pulumi.dev.yaml: user pool Standard_D4s_v5 with maxCount 5, maxPods 110; the system pool carries CriticalAddonsOnly.
+    assert dev_report.allocatable == D4S_V5_110_PODS * 5
     assert [(p.name, p.usable) for p in dev_report.pools] == [("system", False), ("user", True)]
 
 
@@ -117,9 +119,9 @@ def test_the_mysql_pods_declare_requests_so_they_are_counted_and_never_best_effo
 def test_the_report_line_shows_requests_allocatable_and_headroom(dev_report):
     line = dev_report.lines()[0]
     headroom = dev_report.allocatable - dev_report.requests
-    assert line == (f"capacity: requests {dev_report.requests} of {D4S_V5 * 5} allocatable (headroom {headroom}; "
+    assert line == (f"capacity: requests {dev_report.requests} of {D4S_V5_110_PODS * 5} allocatable (headroom {headroom}; "
                     "user pool 5 x Standard_D4s_v5)")
-    assert str(D4S_V5 * 5) == "19.3 CPU / 59.5 GiB"
+    assert str(D4S_V5_110_PODS * 5) == "19.3 CPU / 68.5 GiB"
 
 
 def test_an_existing_cluster_is_not_checked_but_its_requests_are_printed():
