@@ -71,12 +71,12 @@ def test_an_object_store_whose_secret_comes_from_a_store_generates_credentials_b
     (dict(provider_class="ok", pod_labels={"app.kubernetes.io/name": "x"}), "pod_labels"),
 ])
 def test_a_bad_secret_store_is_one_line_naming_the_field(fields, message):
-    with pytest.raises(InvalidArgsError, match=f"SecretStoreVolume.{message}"):
+    with pytest.raises(InvalidArgsError, match=rf"SecretStoreVolume\.{message}"):
         SecretStoreVolume(**fields)
 
 
 def test_a_secret_store_mount_path_may_not_collide_and_its_annotations_need_the_components_own_account():
-    with pytest.raises(InvalidArgsError, match="secret_store.mount_path"):
+    with pytest.raises(InvalidArgsError, match=r"secret_store\.mount_path"):
         web(secret_store=STORE, writable_paths=("/mnt/secrets-store",))
     with pytest.raises(InvalidArgsError, match="service_account_name"):
         web(secret_store=STORE, service_account_name="shared")
