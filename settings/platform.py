@@ -1,7 +1,8 @@
 """Platform settings: where the apps run (a new AKS cluster, or an existing cluster). Owned by infra/.
 
 These keys sit at the top level of the `aks-microservices:` namespace (an inline group): `platform` picks
-the kind, `azure`, `cluster`, `registry`, `monitoring`, `storage` and `ingress` describe the AKS platform,
+the kind, `azure`, `cluster`, `network`, `registry`, `monitoring`, `storage`, `ingress`, `keyVault` and `backup`
+describe the AKS platform,
 `existing` describes a cluster that someone else runs. A section that does not apply to the stack's
 platform must be left out, so that a setting never silently does nothing.
 """
