@@ -8,8 +8,8 @@ User` on this vault only. Its pods mount the app's SecretProviderClass through t
 MySQL operator read by name while a pod mounts the volume.
 
 Sources of the shapes: the Azure provider's SecretProviderClass parameters
-(https://learn.microsoft.com/azure/aks/csi-secrets-store-identity-access, workload identity section;
-Azure/secrets-store-csi-driver-provider-azure, pkg/provider/types/types.go) and the driver's `secretObjects`
+(https://learn.microsoft.com/azure/aks/csi-secrets-store-identity-access, workload identity section) and the
+driver's `secretObjects`
 (https://secrets-store-csi-driver.sigs.k8s.io/topics/sync-as-kubernetes-secret).
 """
 
