@@ -113,8 +113,12 @@ class ClusterBackup(pulumi.ComponentResource):
             resource_group_name=resource_group_name,
             location=location,
             kind="StorageV2",
-            sku=storage.SkuArgs(name="Standard_LRS"),
+            # Geo- and zone-redundant: neither a zone nor a region outage takes the backups' metadata with it.
+            sku=storage.SkuArgs(name="Standard_GZRS"),
             allow_blob_public_access=False,
+            # The extension writes from the cluster's nodes over the account's endpoint with its Entra ID
+            # identity; Azure services (the backup vault) are let through.
+            network_rule_set=storage.NetworkRuleSetArgs(default_action="Allow", bypass="AzureServices"),
             minimum_tls_version="TLS1_2",
             enable_https_traffic_only=True,
             tags=tags,

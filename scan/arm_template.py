@@ -50,6 +50,8 @@ class ArmType:
     # The parent resource's ARM type and name inputs, for extension resources named by a parent's name
     # (a cluster extension's `clusterName`): the scope is then that resource's id in the resource group.
     scope_of: tuple[str, str] | None = None
+    # SDK input names that ARM spells differently (a storage account's `networkRuleSet` is ARM's `networkAcls`).
+    renames: tuple[tuple[str, str], ...] = ()
 
 
 ARM_TYPES: Mapping[str, ArmType] = {
@@ -103,7 +105,9 @@ ARM_TYPES: Mapping[str, ArmType] = {
     "azure-native:dataprotection:BackupInstance": ArmType(
         "Microsoft.DataProtection/backupVaults/backupInstances", "backupInstanceName", parent_input="vaultName"
     ),
-    "azure-native:storage:StorageAccount": ArmType("Microsoft.Storage/storageAccounts", "accountName"),
+    "azure-native:storage:StorageAccount": ArmType(
+        "Microsoft.Storage/storageAccounts", "accountName", renames=(("networkRuleSet", "networkAcls"),)
+    ),
     "azure-native:storage:BlobContainer": ArmType(
         "Microsoft.Storage/storageAccounts/blobServices/containers", "containerName", parent_input="accountName",
         parent_path="default",
@@ -169,6 +173,9 @@ def arm_resource(entry: Mapping[str, Any]) -> dict[str, Any]:
     for key in ENVELOPE:
         if key in inputs:
             resource[key] = inputs.pop(key)
+    for sdk_name, arm_name in arm.renames:
+        if sdk_name in inputs:
+            inputs[arm_name] = inputs.pop(sdk_name)
     properties = dict(inputs.pop("properties", None) or {})  # types whose SDK input is ARM's `properties`
     properties.update(inputs)
     resource["properties"] = properties
