@@ -150,8 +150,10 @@ class KeyVaultAppSecrets(pulumi.ComponentResource):
             opts=child,
         )
         # One federated credential per reading account: no other pod can exchange its token for this identity.
-        federations = [
-            managedidentity.FederatedIdentityCredential(
+        # One after the other: Azure refuses concurrent federated credential writes on one identity.
+        federations: list[managedidentity.FederatedIdentityCredential] = []
+        for account in readers:
+            federations.append(managedidentity.FederatedIdentityCredential(
                 f"{name}-federation-{account}",
                 federated_identity_credential_resource_name=account,
                 resource_name_=self.identity.name,
@@ -159,10 +161,8 @@ class KeyVaultAppSecrets(pulumi.ComponentResource):
                 issuer=oidc_issuer_url,
                 subject=f"system:serviceaccount:{namespace}:{account}",
                 audiences=[WORKLOAD_IDENTITY_AUDIENCE],
-                opts=child,
-            )
-            for account in readers
-        ]
+                opts=pulumi.ResourceOptions(parent=self, depends_on=federations[-1:]),
+            ))
         grant = authorization.RoleAssignment(
             f"{name}-secrets-user",
             principal_id=self.identity.principal_id,

@@ -144,6 +144,17 @@ def test_each_app_has_its_own_identity_federated_with_exactly_its_reading_accoun
     assert all(f["issuer"] == issuer and f["audiences"] == [WORKLOAD_IDENTITY_AUDIENCE] for f in federations)
 
 
+def test_federated_credentials_of_one_identity_are_written_one_after_the_other(dev):
+    # Azure refuses concurrent federated identity credential writes under the same managed identity.
+    federations = [r for r in dev.of_type(FEDERATION) if r.name.startswith("todo-key-vault-")]
+    assert len(federations) == 3
+    urns = {r.urn for r in federations}
+    waits_for = [urns & set(r.dependencies) for r in federations]
+    # A chain: one starts, every other waits for exactly one, and none is waited for twice.
+    assert sorted(len(w) for w in waits_for) == [0, 1, 1]
+    assert len(set().union(*waits_for)) == 2
+
+
 @pytest.mark.parametrize("app", sorted(EXPECTED))
 def test_each_identity_may_read_secrets_of_this_vault_only(dev, app):
     [identity] = [r for r in dev.of_type(IDENTITY) if r.name == f"{app}-key-vault-identity"]
