@@ -489,7 +489,11 @@ class BackupSettings:
         default=False,
     )
     frequency: str = setting(
-        "frequency", "How often the stores are backed up.", one_of("daily", "weekly"), default="daily"
+        "frequency",
+        "How often the stores are backed up (`weekly` is not verified against the AKS backup API, whose portal "
+        "offers hourly and daily schedules).",
+        one_of("daily", "weekly"),
+        default="daily",
     )
     retention_in_days: int = setting(
         "retentionInDays",
