@@ -210,6 +210,7 @@ class AksPlatform(pulumi.ComponentResource):
                 tags=tags,
                 subscription_id=client.subscription_id,
                 tenant_id=client.tenant_id,
+                network=self.network,
                 opts=child,
             )
 

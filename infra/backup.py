@@ -4,6 +4,8 @@ The pieces, as Azure documents them (https://learn.microsoft.com/azure/backup/az
 and the role list of https://learn.microsoft.com/azure/backup/azure-kubernetes-service-cluster-backup-concept):
 
 - a backup vault with a system-assigned identity;
+- the storage account off the internet, reached from the nodes through a private endpoint in the stack's VNet
+  (`privatelink.blob.core.windows.net`), trusted Azure services (the vault) let through;
 - the backup extension (`microsoft.dataprotection.kubernetes`) on the cluster, writing to a blob container of
   its own storage account (Standard general-purpose v2, same region, one container per cluster);
 - trusted access: the vault may act on the cluster as `Microsoft.DataProtection/backupVaults/backup-operator`;
@@ -36,6 +38,8 @@ from pulumi_azure_native import (
 )
 
 from components.labels import STORE_LABEL
+from infra.network import StackNetwork
+from infra.private_link import PrivateLink
 from infra.registry import role_definition_id
 from settings.platform import BackupSettings
 
@@ -49,6 +53,8 @@ BACKUP_EXTENSION_TYPE = "microsoft.dataprotection.kubernetes"
 TRUSTED_ACCESS_ROLE = "Microsoft.DataProtection/backupVaults/backup-operator"
 AKS_DATASOURCE_TYPE = "Microsoft.ContainerService/managedClusters"
 BACKUP_CONTAINER = "aks-backup"
+BLOB_GROUP_ID = "blob"
+BLOB_DNS_ZONE = "privatelink.blob.core.windows.net"
 # Backups start at 02:00 UTC; an ISO 8601 repeating interval, as the backup policy API takes it.
 SCHEDULE_START = "2025-01-01T02:00:00+00:00"
 FREQUENCIES = {"daily": "P1D", "weekly": "P1W"}
@@ -68,7 +74,7 @@ class ClusterBackup(pulumi.ComponentResource):
     def __init__(self, name: str, *, settings: BackupSettings, cluster: containerservice.ManagedCluster,
                  resource_group_name: pulumi.Input[str], resource_group_id: pulumi.Output[str], location: str,
                  tags: Mapping[str, str], subscription_id: pulumi.Input[str], tenant_id: pulumi.Input[str],
-                 opts: pulumi.ResourceOptions | None = None):
+                 network: StackNetwork, opts: pulumi.ResourceOptions | None = None):
         super().__init__("aks-microservices:infra:ClusterBackup", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(tags)
@@ -116,9 +122,9 @@ class ClusterBackup(pulumi.ComponentResource):
             # Geo- and zone-redundant: neither a zone nor a region outage takes the backups' metadata with it.
             sku=storage.SkuArgs(name="Standard_GZRS"),
             allow_blob_public_access=False,
-            # The extension writes from the cluster's nodes over the account's endpoint with its Entra ID
-            # identity; Azure services (the backup vault) are let through.
-            network_rule_set=storage.NetworkRuleSetArgs(default_action="Allow", bypass="AzureServices"),
+            # Off the internet: the extension writes from the nodes through the private endpoint below, with its
+            # Entra ID identity; trusted Azure services (the backup vault) are let through.
+            network_rule_set=storage.NetworkRuleSetArgs(default_action="Deny", bypass="AzureServices"),
             minimum_tls_version="TLS1_2",
             enable_https_traffic_only=True,
             tags=tags,
@@ -130,6 +136,13 @@ class ClusterBackup(pulumi.ComponentResource):
             account_name=self.storage_account.name,
             resource_group_name=resource_group_name,
             public_access="None",
+            opts=child,
+        )
+        # The account's blob endpoint resolves to its private address inside the stack's VNet.
+        self.private_link = PrivateLink(
+            f"{name}-storage-link",
+            network.private_link_args(target_id=self.storage_account.id, group_id=BLOB_GROUP_ID,
+                                      dns_zone_name=BLOB_DNS_ZONE),
             opts=child,
         )
         self.snapshot_group = resources.ResourceGroup(
@@ -157,7 +170,8 @@ class ClusterBackup(pulumi.ComponentResource):
                 "configuration.backupStorageLocation.config.subscriptionId": subscription_id,
                 "credentials.tenantId": tenant_id,
             },
-            opts=child,
+            # Its pods write to the account as soon as they run: only once the name resolves privately.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.private_link.dns_zone_group]),
         )
         extension_principal = self.extension.aks_assigned_identity.apply(
             lambda identity: identity.principal_id if identity else None

@@ -141,6 +141,19 @@ def test_the_backup_extension_writes_to_its_own_blob_container(prod):
     assert account.inputs["kind"] == "StorageV2" and account.inputs["allowBlobPublicAccess"] is False
 
 
+def test_the_backup_storage_is_off_the_internet_and_reached_through_a_private_endpoint(prod):
+    account = only(prod, STORAGE_ACCOUNT)
+    assert account.inputs["networkRuleSet"] == {"defaultAction": "Deny", "bypass": "AzureServices"}
+    [endpoint] = [r for r in prod.of_type("azure-native:network:PrivateEndpoint") if r.name.startswith("aks-backup-")]
+    [connection] = endpoint.inputs["privateLinkServiceConnections"]
+    assert connection["privateLinkServiceId"] == account.outputs["id"] and connection["groupIds"] == ["blob"]
+    [zone] = [r for r in prod.of_type("azure-native:privatedns:PrivateZone") if r.name.startswith("aks-backup-")]
+    assert zone.inputs["privateZoneName"] == "privatelink.blob.core.windows.net"
+    [zone_group] = [r for r in prod.of_type("azure-native:network:PrivateDnsZoneGroup")
+                    if r.name.startswith("aks-backup-")]
+    assert zone_group.urn in only(prod, EXTENSION).dependencies
+
+
 def test_the_vault_has_trusted_access_to_the_cluster(prod):
     binding = only(prod, TRUSTED_ACCESS).inputs
     assert binding["sourceResourceId"] == only(prod, BACKUP_VAULT).outputs["id"]
