@@ -9,6 +9,9 @@ PART_OF = "app.kubernetes.io/part-of"
 MANAGED_BY = "app.kubernetes.io/managed-by"
 
 RECOMMENDED_KEYS = (NAME, INSTANCE, COMPONENT, PART_OF, MANAGED_BY)
+# On a store's pods, StatefulSet and shared claim (value "true"): the pods whose claims hold data, which a backup
+# selects (a backed-up pod brings its claims and volumes).
+STORE_LABEL = "aks-microservices.io/store"
 
 
 def recommended_labels(name: str, instance: str, component: str, part_of: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ import pulumi_random as random
 from . import _checks as c
 from .connections import Endpoint
 from .labels import RECOMMENDED_KEYS
-from .pod import HttpProbe, Resources, SecretFile, object_meta
+from .pod import HttpProbe, Resources, SecretFile, SecretStoreVolume, object_meta
 from .stateful_store import PerReplicaStorage, StatefulStore, StatefulStoreArgs
 
 # Pinned: MinIO ships only date-stamped releases and `latest` moves under the data; a fixed release makes
@@ -42,7 +42,10 @@ class ObjectStoreArgs:
     RandomPasswords of 20 and 40 alphanumerics. `protect` protects the data and the credentials (MinIO
     encrypts its IAM state with the root credentials, so losing them loses access). `zone_spread` and
     `disruption_allowed` as in `WorkloadArgs` (one MinIO node: a drain of its node stops it; say why that is
-    acceptable in `disruption_allowed`)."""
+    acceptable in `disruption_allowed`). `create_secret=False`:
+    the Secret `<service_name>-credentials` comes from elsewhere (e.g. synced by the Secrets Store CSI driver
+    from `secret_store`, which the pods then mount); the credentials are still generated here and exposed as
+    `ObjectStore.credentials` for whoever provides that Secret."""
 
     namespace: pulumi.Input[str]
     part_of: str
@@ -61,9 +64,12 @@ class ObjectStoreArgs:
     protect: bool = False
     zone_spread: Literal["soft", "hard"] = "soft"
     disruption_allowed: str | None = None
+    create_secret: bool = True
+    secret_store: SecretStoreVolume | None = None
 
     def __post_init__(self) -> None:
         owner = "ObjectStoreArgs"
+        c.check_bool(owner, "create_secret", self.create_secret)
         c.check_str(owner, "namespace", self.namespace)
         c.check_dns_label(owner, "namespace", self.namespace)
         for name in ("part_of", "component", "instance"):
@@ -112,6 +118,7 @@ class ObjectStoreArgs:
             args=self.args or ["server", self.storage.mount_path, "--certs-dir", CERTS_DIR],
             env={f"{key}_FILE": f"{CREDENTIALS_DIR}/{key}" for key in (ACCESS_KEY_KEY, SECRET_KEY_KEY)},
             secret_files=(SecretFile(secret_name=secret_name, mount_path=CREDENTIALS_DIR),),
+            secret_store=self.secret_store,
             resources=self.resources,
             readiness_probe=HttpProbe(path="/minio/health/ready"),
             liveness_probe=HttpProbe(path="/minio/health/live"),
@@ -124,13 +131,14 @@ class ObjectStoreArgs:
 
 class ObjectStore(pulumi.ComponentResource):
     """Children: `<name>-access-key`/`<name>-secret-key` (RandomPassword, when not given),
-    `<name>-credentials` (Secret) and `<name>-store` (StatefulStore)."""
+    `<name>-credentials` (Secret, unless `create_secret` is off) and `<name>-store` (StatefulStore)."""
 
     store: StatefulStore
     endpoint: Endpoint
     statefulset: k8s.apps.v1.StatefulSet
     service: k8s.core.v1.Service
-    secret: k8s.core.v1.Secret
+    secret: k8s.core.v1.Secret | None
+    credentials: dict[str, pulumi.Output[str]]
     host: pulumi.Output[str]
     port: int
     secret_name: pulumi.Output[str]
@@ -155,22 +163,28 @@ class ObjectStore(pulumi.ComponentResource):
                                              opts=pulumi.ResourceOptions(parent=self, protect=protect))
             return password.result
 
-        self.secret = k8s.core.v1.Secret(
-            f"{name}-credentials",
-            metadata=object_meta(store_args, name=args.secret_name, app_name=args.service_name),
-            type="Opaque",
-            # string_data: the provider marks it secret and stores it base64-encoded as data.
-            string_data={
-                ACCESS_KEY_KEY: credential("access-key", args.access_key, ACCESS_KEY_LENGTH),
-                SECRET_KEY_KEY: credential("secret-key", args.secret_key, SECRET_KEY_LENGTH),
-            },
-            opts=pulumi.ResourceOptions(parent=self, protect=protect),
-        )
-        self.secret_name = self.secret.metadata.name
-        # The pods read the Secret through its Output name, so the StatefulSet waits for the Secret.
-        store_args = dataclasses.replace(store_args, secret_files=tuple(
-            dataclasses.replace(secret_file, secret_name=self.secret_name) for secret_file in store_args.secret_files
-        ))
+        self.credentials = {
+            ACCESS_KEY_KEY: credential("access-key", args.access_key, ACCESS_KEY_LENGTH),
+            SECRET_KEY_KEY: credential("secret-key", args.secret_key, SECRET_KEY_LENGTH),
+        }
+        self.secret = None
+        if args.create_secret:
+            self.secret = k8s.core.v1.Secret(
+                f"{name}-credentials",
+                metadata=object_meta(store_args, name=args.secret_name, app_name=args.service_name),
+                type="Opaque",
+                # string_data: the provider marks it secret and stores it base64-encoded as data.
+                string_data=dict(self.credentials),
+                opts=pulumi.ResourceOptions(parent=self, protect=protect),
+            )
+            self.secret_name = self.secret.metadata.name
+            # The pods read the Secret through its Output name, so the StatefulSet waits for the Secret.
+            store_args = dataclasses.replace(store_args, secret_files=tuple(
+                dataclasses.replace(secret_file, secret_name=self.secret_name)
+                for secret_file in store_args.secret_files
+            ))
+        else:
+            self.secret_name = pulumi.Output.from_input(args.secret_name)
         self.store = StatefulStore(f"{name}-store", store_args, pulumi.ResourceOptions(parent=self))
         self.statefulset = self.store.statefulset
         self.service = self.store.service

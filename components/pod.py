@@ -26,7 +26,9 @@ Every pod and container default is declared here and applied by `pod_template`, 
 - `disruption_allowed` (a reason, default None): the workload may reach zero ready pods during a node drain
   or a zone loss; recorded as the annotation `aks-microservices.io/disruption-allowed` on the Deployment's or
   StatefulSet's metadata (the contract the availability checks read: a workload without it keeps a ready pod);
-- the recommended labels (`labels.py`) plus `labels` and `pod_labels` on the pod template.
+- the recommended labels (`labels.py`) plus `labels` and `pod_labels` on the pod template;
+- `secret_store` (`SecretStoreVolume`): a read-only Secrets Store CSI volume of the named SecretProviderClass,
+  plus the pod labels and ServiceAccount annotations its provider's identity needs (given by the caller).
 
 Opt-outs are explicit and narrow: `SecurityOptOut` (its reason lands in the pod annotation
 `aks-microservices/security-opt-out`) and `probes_disabled_reason` (annotation
@@ -54,7 +56,7 @@ from .connections import (
     connection_env,
     connects_to_annotation,
 )
-from .labels import RECOMMENDED_KEYS, recommended_labels, selector_labels
+from .labels import RECOMMENDED_KEYS, STORE_LABEL, recommended_labels, selector_labels
 from .network_policy import Rule, WorkloadTraffic, workload_policies
 from .service_account import service_account
 
@@ -75,6 +77,9 @@ ZONE_SPREADS = ("soft", "hard")
 # Startup budget before liveness takes over: 60 x 5 s.
 STARTUP_PERIOD_SECONDS = 5
 STARTUP_FAILURE_THRESHOLD = 60
+# The Secrets Store CSI driver's name (kubernetes-sigs/secrets-store-csi-driver, deploy/csidriver.yaml).
+SECRETS_STORE_CSI_DRIVER = "secrets-store.csi.k8s.io"
+SECRET_STORE_VOLUME = "secrets-store"
 # Names that say "secret": their values must come from a Secret, never an env literal.
 SECRET_ENV_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY")
 # The official images' `<NAME>_FILE` convention: the value is the path of a mounted secret file, not a secret.
@@ -235,6 +240,30 @@ class SecretFile:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SecretStoreVolume:
+    """Secrets from a SecretProviderClass: the Secrets Store CSI volume of class `provider_class`, mounted
+    read-only at `mount_path` (one file per object of the class). While a pod mounts it, the driver also syncs
+    the class's `secretObjects` into Kubernetes Secrets, so `secret_files`/`env_from_secrets` of those names
+    work in the same pod. `pod_labels` and `service_account_annotations` are what the class's provider needs to
+    authenticate the pod (a workload identity, for instance); the component sets them and knows nothing else
+    of the provider."""
+
+    provider_class: pulumi.Input[str]
+    mount_path: str = "/mnt/secrets-store"
+    pod_labels: Mapping[str, str] = field(default_factory=dict)
+    service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        owner = "SecretStoreVolume"
+        c.check_str(owner, "provider_class", self.provider_class)
+        if isinstance(self.provider_class, str):
+            c.check_dns_label(owner, "provider_class", self.provider_class)
+        c.check_abs_path(owner, "mount_path", self.mount_path)
+        c.check_labels(owner, "pod_labels", self.pod_labels, reserved=RECOMMENDED_KEYS)
+        c.check_annotations(owner, "service_account_annotations", self.service_account_annotations)
+
+
+@dataclass(frozen=True, kw_only=True)
 class SecurityOptOut:
     """A narrow, explained exception to the secure defaults. `reason` is required and is recorded on the pod
     (annotation `aks-microservices/security-opt-out`). `run_as_root` runs as UID/GID 0; `add_capabilities`
@@ -303,6 +332,7 @@ class WorkloadArgs:
     env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     env_from_secrets: Mapping[str, EnvFromSecret] = field(default_factory=dict)
     secret_files: Sequence[SecretFile] = ()
+    secret_store: SecretStoreVolume | None = None
     command: Sequence[pulumi.Input[str]] | None = None
     args: Sequence[pulumi.Input[str]] | None = None
     resources: Resources = Resources()
@@ -335,6 +365,9 @@ class WorkloadArgs:
                 c.check_label_value(owner, name, value)
         c.check_labels(owner, "labels", self.labels, reserved=RECOMMENDED_KEYS)
         c.check_labels(owner, "pod_labels", self.pod_labels, reserved=RECOMMENDED_KEYS)
+        for name in ("labels", "pod_labels"):
+            if STORE_LABEL in getattr(self, name):
+                c.fail(owner, name, f"no {STORE_LABEL!r} key (StatefulStore sets it on its own objects)", STORE_LABEL)
         c.check_annotations(owner, "annotations", self.annotations)
         c.check_annotations(owner, "pod_annotations", self.pod_annotations)
         if DISRUPTION_ALLOWED_ANNOTATION in self.annotations:
@@ -435,12 +468,24 @@ class WorkloadArgs:
             c.check_abs_path(owner, "writable_paths", path)
         for secret_file in self.secret_files:
             c.check_type(owner, "secret_files", secret_file, SecretFile)
+        if self.secret_store is not None:
+            c.check_type(owner, "secret_store", self.secret_store, SecretStoreVolume)
+            for key in self.secret_store.pod_labels:
+                if key in self.pod_labels:
+                    c.fail(owner, "secret_store.pod_labels", "label keys not already in pod_labels", key)
+            if self.service_account_name is not None and self.secret_store.service_account_annotations:
+                # The annotations go on the account the component makes; a given account is the caller's.
+                c.fail(owner, "service_account_name",
+                       "None when secret_store needs ServiceAccount annotations (the component's own account "
+                       "carries them)", self.service_account_name)
         self.check_mount_paths({})
 
     def check_mount_paths(self, extra: Mapping[str, str]) -> None:
         """Each mount path once: writable paths, secret files and a component's own (`field -> path`)."""
         mounts = [("writable_paths", p) for p in self.writable_paths]
         mounts += [("secret_files.mount_path", f.mount_path) for f in self.secret_files]
+        if self.secret_store is not None:
+            mounts.append(("secret_store.mount_path", self.secret_store.mount_path))
         mounts += list(extra.items())
         seen: set[str] = set()
         for name, path in mounts:
@@ -609,13 +654,15 @@ def pod_template(
     volume_mounts: Sequence[k8s.core.v1.VolumeMountArgs] = (),
     spread_match_label_keys: Sequence[str] = (),
     service_account_name: pulumi.Input[str] | None = None,
+    component_labels: Mapping[str, str] | None = None,
 ) -> k8s.core.v1.PodTemplateSpecArgs:
     """The pod template of a workload named `app_name`, with every default of this module applied.
 
     `volumes`/`volume_mounts` add the component's own volumes (e.g. a StatefulStore's data claim);
     `spread_match_label_keys` scopes topology spread (Deployments pass `pod-template-hash` so a rollout is
     spread on its own instead of against the old ReplicaSet's pods); `service_account_name` is the account the
-    component made for the workload (`args.service_account_name` wins when set)."""
+    component made for the workload (`args.service_account_name` wins when set); `component_labels` are the
+    component's own pod labels (e.g. StatefulStore's `STORE_LABEL`)."""
     opt_out = args.security_opt_out
     as_root = args.runs_as_root
     annotations = dict(args.pod_annotations)
@@ -646,6 +693,15 @@ def pod_template(
                                                       default_mode=secret_file.mode, items=items),
         ))
         mounts.append(k8s.core.v1.VolumeMountArgs(name=f"secret-{i}", mount_path=secret_file.mount_path,
+                                                  read_only=True))
+    store = args.secret_store
+    if store is not None:
+        all_volumes.append(k8s.core.v1.VolumeArgs(
+            name=SECRET_STORE_VOLUME,
+            csi=k8s.core.v1.CSIVolumeSourceArgs(driver=SECRETS_STORE_CSI_DRIVER, read_only=True,
+                                                volume_attributes={"secretProviderClass": store.provider_class}),
+        ))
+        mounts.append(k8s.core.v1.VolumeMountArgs(name=SECRET_STORE_VOLUME, mount_path=store.mount_path,
                                                   read_only=True))
     all_volumes += volumes
     mounts += volume_mounts
@@ -693,7 +749,7 @@ def pod_template(
     return k8s.core.v1.PodTemplateSpecArgs(
         metadata=k8s.meta.v1.ObjectMetaArgs(
             # Recommended labels win (they carry the selector); pod_labels refine `labels` on pods.
-            labels={**args.labels, **args.pod_labels,
+            labels={**args.labels, **args.pod_labels, **(store.pod_labels if store else {}), **(component_labels or {}),
                     **recommended_labels(app_name, args.instance_label, args.component, args.part_of)},
             annotations=annotations or None,
         ),
@@ -740,8 +796,11 @@ def workload_service_account(resource_name: str, args: WorkloadArgs, *, app_name
     the workload (child `resource_name`), made here."""
     if args.service_account_name is not None:
         return args.service_account_name
+    annotations = dict(args.annotations)
+    if args.secret_store is not None:
+        annotations.update(args.secret_store.service_account_annotations)
     account = service_account(resource_name, name=app_name, namespace=args.namespace,
-                              labels=object_labels(args, app_name), annotations=args.annotations, opts=opts)
+                              labels=object_labels(args, app_name), annotations=annotations, opts=opts)
     return account.metadata.name
 
 

@@ -12,7 +12,7 @@ import pulumi_kubernetes as k8s
 
 from . import _checks as c
 from .connections import Endpoint, publish, published
-from .labels import selector_labels
+from .labels import STORE_LABEL, selector_labels
 from .pod import (
     WorkloadArgs,
     disruption_budget,
@@ -30,6 +30,17 @@ from .stateless_service import dns_name
 ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
 # Access modes that one node (or one pod) mounts: unusable by replicas spread over nodes.
 SINGLE_NODE_MODES = ("ReadWriteOnce", "ReadWriteOncePod")
+# A store's pods, StatefulSet and shared claim say they hold data (labels.STORE_LABEL). Not on claim templates:
+# they are immutable, and a backed-up pod brings its claims anyway.
+STORE_LABELS = {STORE_LABEL: "true"}
+
+
+def _with_store_label(metadata: k8s.meta.v1.ObjectMetaArgs) -> k8s.meta.v1.ObjectMetaArgs:
+    return k8s.meta.v1.ObjectMetaArgs(name=metadata.name, namespace=metadata.namespace,
+                                      labels={**(metadata.labels or {}), **STORE_LABELS},
+                                      annotations=metadata.annotations)
+
+
 # The controller labels pods `controller-revision-hash: <name>-<10 chars>`, a label value (<= 63).
 MAX_STATEFULSET_NAME = 52
 # Volume names pod.py generates; a claim must not collide with them.
@@ -225,7 +236,7 @@ class StatefulStore(pulumi.ComponentResource):
         if isinstance(storage, SharedStorage):
             self.claim = k8s.core.v1.PersistentVolumeClaim(
                 f"{name}-claim",
-                metadata=object_meta(args, name=storage.claim_name, app_name=app),
+                metadata=_with_store_label(object_meta(args, name=storage.claim_name, app_name=app)),
                 spec=claim_spec,
                 # Pulumi never deletes the data: replacing or dropping the claim leaves it in the cluster (a
                 # replacement then fails on the existing name instead of starting over on an empty volume).
@@ -247,13 +258,13 @@ class StatefulStore(pulumi.ComponentResource):
         account = workload_service_account(f"{name}-service-account", args, app_name=app, opts=child)
         self.statefulset = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",
-            metadata=workload_meta(args, name=app, app_name=app),
+            metadata=_with_store_label(workload_meta(args, name=app, app_name=app)),
             spec=k8s.apps.v1.StatefulSetSpecArgs(
                 service_name=args.headless_service_name,
                 replicas=args.replicas,
                 selector=selector(args, app),
                 template=pod_template(args, app_name=app, volumes=volumes, volume_mounts=[mount],
-                                      service_account_name=account),
+                                      service_account_name=account, component_labels=STORE_LABELS),
                 pod_management_policy="OrderedReady",
                 update_strategy=k8s.apps.v1.StatefulSetUpdateStrategyArgs(type="RollingUpdate"),
                 # Data outlives the set: deleting or scaling down never deletes a claim.

@@ -1,5 +1,5 @@
 """The platform the apps run on: what `stacks/` needs to know about the cluster, and how to build it."""
 
-from infra.platform import Platform, build_platform
+from infra.platform import AppSecrets, Platform, SecretShape, build_platform
 
-__all__ = ["Platform", "build_platform"]
+__all__ = ["AppSecrets", "Platform", "SecretShape", "build_platform"]

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pulumi_azure_native import authorization, containerservice, monitor, operationalinsights, resources
 
+from infra.backup import ClusterBackup
 from infra.images import DeclaredImages, cache_rules
+from infra.keyvault import KeyVaultAppSecrets, StackKeyVault
 from infra.kubeconfig import decode_kubeconfig
 from infra.network import StackNetwork
-from infra.platform import Platform
+from infra.platform import AppSecrets, Platform, SecretShape, kubernetes_secrets
 from infra.registry import ContainerRegistry, role_definition_id
+from infra.signals import ClusterSignals
 from infra.storage import per_replica_storage_class, shared_storage_class
 from settings import StackSettings
 from settings.platform import ClusterSettings, IngressSettings, MonitoringSettings
@@ -100,6 +104,17 @@ class AksPlatform(pulumi.ComponentResource):
             security_profile=_security_profile(cluster_settings, self.workspace),
             ingress_profile=_app_routing(platform.ingress),
             addon_profiles=_addons(cluster_settings, self.workspace),
+            # Managed Prometheus scrapes the cluster (its data collection rule is associated below).
+            azure_monitor_profile=containerservice.ManagedClusterAzureMonitorProfileArgs(
+                metrics=containerservice.ManagedClusterAzureMonitorProfileMetricsArgs(enabled=True)
+            ) if platform.monitoring.prometheus else None,
+            # The disk CSI driver and the snapshot controller, which Azure Backup for AKS snapshots volumes with
+            # (on by default; stated so that backups never lose them).
+            storage_profile=containerservice.ManagedClusterStorageProfileArgs(
+                disk_csi_driver=containerservice.ManagedClusterStorageProfileDiskCSIDriverArgs(enabled=True),
+                file_csi_driver=containerservice.ManagedClusterStorageProfileFileCSIDriverArgs(enabled=True),
+                snapshot_controller=containerservice.ManagedClusterStorageProfileSnapshotControllerArgs(enabled=True),
+            ),
             auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
                 upgrade_channel=cluster_settings.upgrade_channel,
                 node_os_upgrade_channel=cluster_settings.node_os_upgrade_channel,
@@ -125,6 +140,18 @@ class AksPlatform(pulumi.ComponentResource):
                 opts=child,
             )
 
+        self.signals = ClusterSignals(
+            f"{name}-signals",
+            monitoring=platform.monitoring,
+            cluster_id=self.cluster.id,
+            cluster_name=self.cluster.name,
+            workspace_id=self.workspace.id if self.workspace is not None else None,
+            resource_group_name=rg_name,
+            location=location,
+            tags=tags,
+            opts=child,
+        )
+
         self.user_pool = None
         if cluster_settings.user_pool.enabled:
             self.user_pool = self._user_pool(name, cluster_settings, node_subnet_id, tags)
@@ -140,6 +167,23 @@ class AksPlatform(pulumi.ComponentResource):
             description="AKS manages load balancers and node interfaces in the stack's VNet.",
             opts=child,
         )
+        self.client = client
+        self.location = location
+        self.tags = tags
+        self.key_vault = None
+        if platform.key_vault.enabled:
+            self.key_vault = StackKeyVault(
+                f"{name}-key-vault",
+                settings=platform.key_vault,
+                resource_group_name=rg_name,
+                resource_group_id=self.resource_group.id,
+                location=location,
+                tags=tags,
+                tenant_id=client.tenant_id,
+                protect=settings.data_protection,
+                network=self.network,
+                opts=child,
+            )
         cluster_access: list[pulumi.Resource] = []
         if cluster_settings.azure_rbac:
             # Azure RBAC authorizes the Kubernetes API: the identity running `pulumi up` needs a role on it.
@@ -152,6 +196,22 @@ class AksPlatform(pulumi.ComponentResource):
                     description="The identity that deploys the stack manages its Kubernetes objects.",
                     opts=child,
                 )
+            )
+
+        self.backup = None
+        if platform.backup.enabled:
+            self.backup = ClusterBackup(
+                f"{name}-backup",
+                settings=platform.backup,
+                cluster=self.cluster,
+                resource_group_name=rg_name,
+                resource_group_id=self.resource_group.id,
+                location=location,
+                tags=tags,
+                subscription_id=client.subscription_id,
+                tenant_id=client.tenant_id,
+                network=self.network,
+                opts=child,
             )
 
         kubelet_object_id = self.cluster.identity_profile.apply(
@@ -423,6 +483,23 @@ def build_aks_platform(settings: StackSettings, images: frozenset[str]) -> Platf
     }
     if aks.workspace is not None:
         outputs["logAnalyticsWorkspaceId"] = aks.workspace.id
+    if aks.signals.monitor_workspace is not None:
+        outputs["azureMonitorWorkspaceId"] = aks.signals.monitor_workspace.id
+    if aks.backup is not None:
+        outputs["backupVaultName"] = aks.backup.vault.name
+    app_secrets = kubernetes_secrets
+    if aks.key_vault is not None:
+        vault = aks.key_vault
+        outputs["keyVaultName"] = vault.vault_name
+        outputs["keyVaultUri"] = vault.vault.properties.vault_uri
+
+        def app_secrets(app: str, namespace: str, *, secrets: Mapping[str, SecretShape], readers: Sequence[str],
+                        opts: pulumi.ResourceOptions) -> AppSecrets:
+            return KeyVaultAppSecrets(
+                f"{app}-key-vault", app=app, namespace=namespace, secrets=secrets, readers=readers, vault=vault,
+                oidc_issuer_url=aks.oidc_issuer_url, resource_group_name=aks.resource_group.name,
+                location=aks.location, tags=aks.tags, subscription_id=aks.client.subscription_id, opts=opts,
+            )
     return Platform(
         kind="aks",
         provider=aks.provider,
@@ -435,4 +512,5 @@ def build_aks_platform(settings: StackSettings, images: frozenset[str]) -> Platf
         outputs=outputs,
         registry_login_server=login_server,
         oidc_issuer_url=aks.oidc_issuer_url,
+        app_secrets=app_secrets,
     )

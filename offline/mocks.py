@@ -8,7 +8,8 @@ clearly-offline values so that dependent values resolve instead of staying unkno
 - Azure: resource names and ARM ids (child and extension resources nested like ARM nests them), the ACR
   login server, system-assigned identities, the AKS kubelet and add-on identities, OIDC issuer, FQDN,
   versions, and the kubeconfig returned by `listManagedClusterUserCredentials` (a kubelogin exec
-  kubeconfig for `format: exec`, as Entra ID clusters return);
+  kubeconfig for `format: exec`, as Entra ID clusters return); user-assigned identities' client and principal
+  ids, the Key Vault URI, the backup extension's identity, the Azure Monitor workspace's query endpoint;
 - Kubernetes: LoadBalancer Services get an address from TEST-NET-3 (203.0.113.0/24, RFC 5737), which
   never routes, so nobody mistakes it for a real endpoint;
 - pulumi-random: `RandomPassword.result` is a fresh random string per run and stays a Pulumi secret.
@@ -59,6 +60,17 @@ _AZURE_NAME_INPUTS = {
     "azure-native:managedidentity:UserAssignedIdentity": "resourceName",
     "azure-native:managedidentity:FederatedIdentityCredential": "federatedIdentityCredentialResourceName",
     "azure-native:operationsmanagement:Solution": "solutionName",
+    "azure-native:dataprotection:BackupVault": "vaultName",
+    "azure-native:dataprotection:BackupPolicy": "backupPolicyName",
+    "azure-native:dataprotection:BackupInstance": "backupInstanceName",
+    "azure-native:kubernetesconfiguration:Extension": "extensionName",
+    "azure-native:containerservice:TrustedAccessRoleBinding": "trustedAccessRoleBindingName",
+    "azure-native:storage:BlobContainer": "containerName",
+    "azure-native:monitor:AzureMonitorWorkspace": "azureMonitorWorkspaceName",
+    "azure-native:monitor:DataCollectionEndpoint": "dataCollectionEndpointName",
+    "azure-native:monitor:DiagnosticSetting": "name",
+    "azure-native:monitor:ActionGroup": "actionGroupName",
+    "azure-native:alertsmanagement:PrometheusRuleGroup": "ruleGroupName",
     "azure-native:network:VirtualNetwork": "virtualNetworkName",
     "azure-native:network:Subnet": "subnetName",
     "azure-native:network:PrivateEndpoint": "privateEndpointName",
@@ -76,6 +88,11 @@ _ARM_TYPES = {
     "azure-native:keyvault:Vault": ("Microsoft.KeyVault", "vaults"),
     "azure-native:storage:StorageAccount": ("Microsoft.Storage", "storageAccounts"),
     "azure-native:managedidentity:UserAssignedIdentity": ("Microsoft.ManagedIdentity", "userAssignedIdentities"),
+    "azure-native:dataprotection:BackupVault": ("Microsoft.DataProtection", "backupVaults"),
+    "azure-native:monitor:AzureMonitorWorkspace": ("Microsoft.Monitor", "accounts"),
+    "azure-native:monitor:DataCollectionEndpoint": ("Microsoft.Insights", "dataCollectionEndpoints"),
+    "azure-native:monitor:ActionGroup": ("Microsoft.Insights", "actionGroups"),
+    "azure-native:alertsmanagement:PrometheusRuleGroup": ("Microsoft.AlertsManagement", "prometheusRuleGroups"),
     "azure-native:network:VirtualNetwork": ("Microsoft.Network", "virtualNetworks"),
     "azure-native:network:PrivateEndpoint": ("Microsoft.Network", "privateEndpoints"),
     "azure-native:privatedns:PrivateZone": ("Microsoft.Network", "privateDnsZones"),
@@ -90,6 +107,22 @@ _ARM_CHILDREN = {
         "credentialSets",
     ),
     "azure-native:keyvault:Secret": ("azure-native:keyvault:Vault", "vaultName", "secrets"),
+    "azure-native:dataprotection:BackupPolicy": ("azure-native:dataprotection:BackupVault", "vaultName", "backupPolicies"),
+    "azure-native:dataprotection:BackupInstance": (
+        "azure-native:dataprotection:BackupVault",
+        "vaultName",
+        "backupInstances",
+    ),
+    "azure-native:containerservice:TrustedAccessRoleBinding": (
+        "azure-native:containerservice:ManagedCluster",
+        "resourceName",
+        "trustedAccessRoleBindings",
+    ),
+    "azure-native:managedidentity:FederatedIdentityCredential": (
+        "azure-native:managedidentity:UserAssignedIdentity",
+        "resourceName",
+        "federatedIdentityCredentials",
+    ),
     "azure-native:network:Subnet": ("azure-native:network:VirtualNetwork", "virtualNetworkName", "subnets"),
     "azure-native:network:PrivateDnsZoneGroup": (
         "azure-native:network:PrivateEndpoint",
@@ -110,6 +143,7 @@ _ARM_EXTENSIONS = {
         "Microsoft.Insights",
         "dataCollectionRuleAssociations",
     ),
+    "azure-native:monitor:DiagnosticSetting": ("resourceUri", "Microsoft.Insights", "diagnosticSettings"),
 }
 
 
@@ -261,6 +295,33 @@ class OfflineMocks(pulumi.runtime.Mocks):
             outputs["clientId"] = _uuid_from(resource_name, "client")
             outputs["principalId"] = _uuid_from(resource_name, "principal")
             outputs["tenantId"] = TENANT_ID
+        elif type_ == "azure-native:kubernetesconfiguration:Extension":
+            # The extension's identity (the backup extension's, which is granted on its storage account).
+            cluster = outputs.get("clusterName", "offline-cluster")
+            outputs["id"] = arm_id = (
+                f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{outputs.get('resourceGroupName', 'offline-rg')}"
+                f"/providers/Microsoft.ContainerService/managedClusters/{cluster}"
+                f"/providers/Microsoft.KubernetesConfiguration/extensions/{resource_name}"
+            )
+            outputs["aksAssignedIdentity"] = {
+                "principalId": _uuid_from(arm_id, "principal"),
+                "tenantId": TENANT_ID,
+                "type": "SystemAssigned",
+            }
+            outputs["provisioningState"] = "Succeeded"
+        elif type_ == "azure-native:storage:BlobContainer":
+            account = outputs.get("accountName", "offlineaccount")
+            outputs["id"] = arm_id = (
+                f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{outputs.get('resourceGroupName', 'offline-rg')}"
+                f"/providers/Microsoft.Storage/storageAccounts/{account}/blobServices/default/containers/{resource_name}"
+            )
+        elif type_ == "azure-native:monitor:AzureMonitorWorkspace":
+            outputs["accountId"] = _uuid_from(resource_name, "account")
+            outputs["metrics"] = {
+                "internalId": f"mac_{_uuid_from(resource_name, 'account')}",
+                "prometheusQueryEndpoint": f"https://{resource_name}.{outputs.get('location', 'westeurope')}"
+                ".prometheus.monitor.azure.com",
+            }
         elif type_ == "azure-native:keyvault:Vault":
             outputs.setdefault("properties", {})["vaultUri"] = f"https://{resource_name}.vault.azure.net/"
         elif type_ == "azure-native:containerregistry:CacheRule":

@@ -46,6 +46,12 @@ class ArmType:
     name_input: str
     parent_input: str | None = None  # child resource: the input naming its parent
     scope_input: str | None = None  # extension resource: the input naming the resource it applies to
+    parent_path: str = ""  # a fixed segment between parent and child (blob containers: `default`)
+    # The parent resource's ARM type and name inputs, for extension resources named by a parent's name
+    # (a cluster extension's `clusterName`): the scope is then that resource's id in the resource group.
+    scope_of: tuple[str, str] | None = None
+    # SDK input names that ARM spells differently (a storage account's `networkRuleSet` is ARM's `networkAcls`).
+    renames: tuple[tuple[str, str], ...] = ()
 
 
 ARM_TYPES: Mapping[str, ArmType] = {
@@ -80,7 +86,7 @@ ARM_TYPES: Mapping[str, ArmType] = {
     "azure-native:privatedns:VirtualNetworkLink": ArmType(
         "Microsoft.Network/privateDnsZones/virtualNetworkLinks", "virtualNetworkLinkName", parent_input="privateZoneName"
     ),
-    # Types the program does not use yet but the next Azure pieces will (Key Vault, identities, diagnostics).
+    # Key Vault and workload identity (infra/keyvault.py).
     "azure-native:keyvault:Vault": ArmType("Microsoft.KeyVault/vaults", "vaultName"),
     "azure-native:keyvault:Secret": ArmType("Microsoft.KeyVault/vaults/secrets", "secretName", parent_input="vaultName"),
     "azure-native:managedidentity:UserAssignedIdentity": ArmType(
@@ -91,10 +97,41 @@ ARM_TYPES: Mapping[str, ArmType] = {
         "federatedIdentityCredentialResourceName",
         parent_input="resourceName",
     ),
+    # Azure Backup for AKS (infra/backup.py).
+    "azure-native:dataprotection:BackupVault": ArmType("Microsoft.DataProtection/backupVaults", "vaultName"),
+    "azure-native:dataprotection:BackupPolicy": ArmType(
+        "Microsoft.DataProtection/backupVaults/backupPolicies", "backupPolicyName", parent_input="vaultName"
+    ),
+    "azure-native:dataprotection:BackupInstance": ArmType(
+        "Microsoft.DataProtection/backupVaults/backupInstances", "backupInstanceName", parent_input="vaultName"
+    ),
+    "azure-native:storage:StorageAccount": ArmType(
+        "Microsoft.Storage/storageAccounts", "accountName", renames=(("networkRuleSet", "networkAcls"),)
+    ),
+    "azure-native:storage:BlobContainer": ArmType(
+        "Microsoft.Storage/storageAccounts/blobServices/containers", "containerName", parent_input="accountName",
+        parent_path="default",
+    ),
+    "azure-native:kubernetesconfiguration:Extension": ArmType(
+        "Microsoft.KubernetesConfiguration/extensions", "extensionName",
+        scope_of=("Microsoft.ContainerService/managedClusters", "clusterName"),
+    ),
+    "azure-native:containerservice:TrustedAccessRoleBinding": ArmType(
+        "Microsoft.ContainerService/managedClusters/trustedAccessRoleBindings", "trustedAccessRoleBindingName",
+        parent_input="resourceName",
+    ),
+    # Signals (infra/signals.py).
     "azure-native:monitor:DiagnosticSetting": ArmType(
         "Microsoft.Insights/diagnosticSettings", "name", scope_input="resourceUri"
     ),
-    "azure-native:storage:StorageAccount": ArmType("Microsoft.Storage/storageAccounts", "accountName"),
+    "azure-native:monitor:AzureMonitorWorkspace": ArmType("Microsoft.Monitor/accounts", "azureMonitorWorkspaceName"),
+    "azure-native:monitor:DataCollectionEndpoint": ArmType(
+        "Microsoft.Insights/dataCollectionEndpoints", "dataCollectionEndpointName"
+    ),
+    "azure-native:monitor:ActionGroup": ArmType("Microsoft.Insights/actionGroups", "actionGroupName"),
+    "azure-native:alertsmanagement:PrometheusRuleGroup": ArmType(
+        "Microsoft.AlertsManagement/prometheusRuleGroups", "ruleGroupName"
+    ),
 }
 
 _API_VERSION = re.compile(r"Uses Azure REST API version ([0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?)")
@@ -122,14 +159,23 @@ def arm_resource(entry: Mapping[str, Any]) -> dict[str, Any]:
         raise UnmappedType(f"{token} ({entry.get('name')}): add its ARM type to ARM_TYPES in scan/arm_template.py")
     name = str(inputs.pop(arm.name_input, None) or entry["name"])
     if arm.parent_input:
-        name = f"{inputs.pop(arm.parent_input)}/{name}"
-    inputs.pop("resourceGroupName", None)
+        parent = inputs.pop(arm.parent_input)
+        name = f"{parent}/{arm.parent_path}/{name}" if arm.parent_path else f"{parent}/{name}"
+    resource_group = inputs.pop("resourceGroupName", None)
     resource: dict[str, Any] = {"type": arm.type, "apiVersion": api_version(token), "name": name}
     if arm.scope_input:
         resource["scope"] = inputs.pop(arm.scope_input)
+    if arm.scope_of:
+        scope_type, scope_name_input = arm.scope_of
+        resource["scope"] = (f"[resourceId('{resource_group}', '{scope_type}', '{inputs.pop(scope_name_input)}')]")
+        for key in ("clusterRp", "clusterResourceName"):
+            inputs.pop(key, None)
     for key in ENVELOPE:
         if key in inputs:
             resource[key] = inputs.pop(key)
+    for sdk_name, arm_name in arm.renames:
+        if sdk_name in inputs:
+            inputs[arm_name] = inputs.pop(sdk_name)
     properties = dict(inputs.pop("properties", None) or {})  # types whose SDK input is ARM's `properties`
     properties.update(inputs)
     resource["properties"] = properties

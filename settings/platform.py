@@ -1,7 +1,8 @@
 """Platform settings: where the apps run (a new AKS cluster, or an existing cluster). Owned by infra/.
 
 These keys sit at the top level of the `aks-microservices:` namespace (an inline group): `platform` picks
-the kind, `azure`, `cluster`, `registry`, `monitoring`, `storage` and `ingress` describe the AKS platform,
+the kind, `azure`, `cluster`, `network`, `registry`, `monitoring`, `storage`, `ingress`, `keyVault` and `backup`
+describe the AKS platform,
 `existing` describes a cluster that someone else runs. A section that does not apply to the stack's
 platform must be left out, so that a setting never silently does nothing.
 """
@@ -65,6 +66,12 @@ K8S_NAME = matching(
 )
 PATH_OR_CONTENT = matching(r"(?s)\S.*", "a path to a kubeconfig file")
 CONTEXT = matching(r"\S+", "a kubeconfig context name")
+EMAIL = matching(r"[^@\s]+@[^@\s]+\.[^@\s]+", "email addresses (name@example.com)")
+# Key Vault names are global: 3-24 letters, digits and '-', starting with a letter, no '--', no final '-'.
+KEY_VAULT_NAME = matching(
+    r"(?!.*--)[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]",
+    "a Key Vault name (3-24 letters, digits and single '-', starting with a letter, globally unique)",
+)
 
 
 def _zone(value: Any) -> str:
@@ -409,6 +416,103 @@ class MonitoringSettings:
     retention_in_days: int = setting(
         "retentionInDays", "Log Analytics retention.", integer(30, 730), default=30
     )
+    control_plane_logs: bool = setting(
+        "controlPlaneLogs",
+        "Send the control plane's resource logs (kube-audit-admin, guard, kube-controller-manager, "
+        "cluster-autoscaler) to the Log Analytics workspace (needs containerInsights); production turns it on.",
+        boolean,
+        default=False,
+    )
+    prometheus: bool = setting(
+        "prometheus",
+        "Azure Monitor managed Prometheus: an Azure Monitor workspace, its data collection endpoint, rule and "
+        "association, and the cluster's metrics profile; production turns it on.",
+        boolean,
+        default=False,
+    )
+    alerts: bool = setting(
+        "alerts",
+        "The AKS recommended Prometheus alert rules (node CPU and memory, pod restarts, OOM kills, PVC usage, "
+        "unavailable deployment replicas), sent to an action group (needs prometheus and alertEmails).",
+        boolean,
+        default=False,
+    )
+    alert_emails: tuple[str, ...] = setting(
+        "alertEmails",
+        "Email receivers of the alerts' action group (the on-call rota).",
+        _unique(list_of(EMAIL)),
+        default=(),
+    )
+
+
+@dataclass(frozen=True)
+class KeyVaultSettings:
+    enabled: bool = setting(
+        "enabled",
+        "Keep the stack's generated secrets in a Key Vault it creates; pods read them through the Secrets Store "
+        "CSI driver with a workload identity per app (off: plain Kubernetes Secrets, as on an existing cluster).",
+        boolean,
+        default=True,
+    )
+    name: str | None = setting(
+        "name",
+        "Name of the vault (global); unset: `kv` plus 16 hex digits derived from the resource group id.",
+        optional(KEY_VAULT_NAME),
+        default=None,
+    )
+    sku: str = setting("sku", "Vault SKU (`premium` adds HSM-backed keys).", one_of("standard", "premium"),
+                       default="standard")
+    soft_delete_retention_in_days: int = setting(
+        "softDeleteRetentionInDays",
+        "Days a deleted vault or secret stays recoverable (7 for dev, 90 for production).",
+        integer(7, 90),
+        default=90,
+    )
+    public_network_access: bool = setting(
+        "publicNetworkAccess",
+        "Vault reachable from the internet; false: only through its private endpoint (needs privateEndpoint). "
+        "`pulumi up` writes secrets through Azure Resource Manager, which is not affected.",
+        boolean,
+        default=True,
+    )
+    private_endpoint: bool = setting(
+        "privateEndpoint",
+        "A private endpoint in the stack's VNet with the privatelink.vaultcore.azure.net zone, through which the "
+        "nodes' Secrets Store CSI provider reads the vault (about 7 USD a month plus traffic).",
+        boolean,
+        default=False,
+    )
+    purge_protection: bool = setting(
+        "purgeProtection",
+        "Forbid purging deleted secrets before their retention ends (cannot be turned off again; off for dev "
+        "stacks that are torn down and re-created under the same name).",
+        boolean,
+        default=True,
+    )
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    enabled: bool = setting(
+        "enabled",
+        "Azure Backup for AKS: a backup vault, the backup extension, trusted access and scheduled backups of "
+        "every store's volumes (its StatefulSets' claims, shared claims and the InnoDBCluster's); production turns it on.",
+        boolean,
+        default=False,
+    )
+    frequency: str = setting(
+        "frequency",
+        "How often the stores are backed up (`weekly` is not verified against the AKS backup API, whose portal "
+        "offers hourly and daily schedules).",
+        one_of("daily", "weekly"),
+        default="daily",
+    )
+    retention_in_days: int = setting(
+        "retentionInDays",
+        "Days each backup is kept in the operational tier (snapshots in the cluster's node resource group).",
+        integer(1, 360),
+        default=30,
+    )
 
 
 @dataclass(frozen=True)
@@ -567,7 +671,7 @@ class NetworkSettings:
 
 # The group ------------------------------------------------------------------------------------------------
 
-_AKS_ONLY = ("azure", "cluster", "network", "registry", "monitoring", "storage", "ingress")
+_AKS_ONLY = ("azure", "cluster", "network", "registry", "monitoring", "storage", "ingress", "keyVault", "backup")
 
 
 @dataclass(frozen=True)
@@ -585,6 +689,8 @@ class PlatformSettings:
     monitoring: MonitoringSettings = section("monitoring", "Azure Monitor for the cluster.", MonitoringSettings)
     storage: StorageSettings = section("storage", "StorageClasses created on AKS.", StorageSettings)
     ingress: IngressSettings = section("ingress", "AKS app routing (managed nginx).", IngressSettings)
+    key_vault: KeyVaultSettings = section("keyVault", "The stack's Key Vault for its generated secrets.", KeyVaultSettings)
+    backup: BackupSettings = section("backup", "Azure Backup for AKS of the stores' volumes.", BackupSettings)
     existing: ExistingClusterSettings = section(
         "existing", "An existing cluster (`platform: existing`).", ExistingClusterSettings
     )
@@ -598,9 +704,13 @@ class PlatformSettings:
             _check_defender(self)
             _check_registry(self.registry)
             _check_storage(self.storage)
+            _check_monitoring(self.monitoring)
+            _check_backup(self.backup)
+            _check_key_vault(self.key_vault)
         else:
             for key in _AKS_ONLY:
-                _reject_changed(key, getattr(self, key), 'no value with platform "existing" (it applies to platform "aks")')
+                attr = re.sub(r"[A-Z]", lambda m: "_" + m.group().lower(), key)
+                _reject_changed(key, getattr(self, attr), 'no value with platform "existing" (it applies to platform "aks")')
 
 
 def _fail(key: str, value: Any, allowed: str) -> None:
@@ -761,6 +871,26 @@ def _check_defender(platform: PlatformSettings) -> None:
 def _check_storage(storage: StorageSettings) -> None:
     if storage.per_replica_class_name == storage.shared_class_name:
         _fail("storage.sharedClassName", storage.shared_class_name, "a name other than storage.perReplicaClassName")
+
+
+def _check_monitoring(monitoring: MonitoringSettings) -> None:
+    if monitoring.control_plane_logs and not monitoring.container_insights:
+        _fail("monitoring.controlPlaneLogs", True, "false unless monitoring.containerInsights is true (the logs go to its workspace)")
+    if monitoring.alerts and not monitoring.prometheus:
+        _fail("monitoring.alerts", True, "false unless monitoring.prometheus is true (the rules query its metrics)")
+    if monitoring.alerts and not monitoring.alert_emails:
+        _fail("monitoring.alertEmails", [], "at least one email address when monitoring.alerts is true")
+
+
+def _check_key_vault(vault: KeyVaultSettings) -> None:
+    if not vault.public_network_access and not vault.private_endpoint:
+        _fail("keyVault.publicNetworkAccess", False, "true unless keyVault.privateEndpoint is true (pods could not read it)")
+
+
+def _check_backup(backup: BackupSettings) -> None:
+    # A weekly backup kept less than a week leaves days with no restore point at all.
+    if backup.enabled and backup.frequency == "weekly" and backup.retention_in_days < 7:
+        _fail("backup.retentionInDays", backup.retention_in_days, "at least 7 with backup.frequency weekly")
 
 
 def _reject_changed(path: str, value: Any, allowed: str) -> None:

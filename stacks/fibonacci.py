@@ -18,7 +18,6 @@ reaches client-service and server-service, nothing else. The same connections ca
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import (
@@ -38,7 +37,7 @@ from components import (
     StatelessServiceArgs,
     recommended_labels,
 )
-from infra import Platform
+from infra import Platform, SecretShape
 from settings import StackSettings
 from settings.apps.fibonacci import FibonacciSettings
 from stacks.common import open_app
@@ -50,6 +49,8 @@ REDIS_PORT = 6379
 POSTGRES_PORT = 5432
 REDIS_STATEFULSET = "redis-statefulset"
 REDIS_HEADLESS = "redis-headless"
+POSTGRES_STATEFULSET = "postgres-statefulset"
+SERVER_DEPLOYMENT = "server-deployment"
 PASSWORD_SECRET = "pgpassword"
 PASSWORD_KEY = "PGPASSWORD"
 # Official redis and postgres (Debian) images: their redis/postgres users are uid/gid 999.
@@ -126,18 +127,21 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
         password = random.RandomPassword(
             "fibonacci-postgres-password", length=32, special=False, opts=scope.opts(stateful=True)
         ).result
-    password_secret = k8s.core.v1.Secret(
-        "fibonacci-pgpassword",
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=PASSWORD_SECRET,
-            namespace=ns,
+    # The pods that read it: Postgres (its password file) and the server (PGPASSWORD). On AKS with a vault they
+    # mount the app's secret store, which syncs Secret `pgpassword` for them; elsewhere it is a plain Secret.
+    secrets = platform.app_secrets(
+        KEY, ns,
+        secrets={PASSWORD_SECRET: SecretShape(
+            keys=(PASSWORD_KEY,),
             labels=recommended_labels(name=PASSWORD_SECRET, instance=KEY, component="database", part_of=KEY),
-        ),
-        type="Opaque",
-        string_data={PASSWORD_KEY: password},
-        opts=scope.opts(stateful=True),
+        )},
+        readers=(POSTGRES_STATEFULSET, SERVER_DEPLOYMENT),
+        opts=scope.opts(),
     )
-    password_ref = EnvFromSecret(secret_name=password_secret.metadata.name, key=PASSWORD_KEY)
+    password_secret_name = secrets.provide(
+        "fibonacci-pgpassword", name=PASSWORD_SECRET, data={PASSWORD_KEY: password}, opts=scope.opts(stateful=True)
+    )
+    password_ref = EnvFromSecret(secret_name=password_secret_name, key=PASSWORD_KEY)
 
     redis = StatefulStore(
         "fibonacci-redis",
@@ -189,7 +193,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             container_name="postgres",
             port=POSTGRES_PORT,
             port_name="postgres",
-            statefulset_name="postgres-statefulset",
+            statefulset_name=POSTGRES_STATEFULSET,
             headless_service_name="postgres-headless",
             service_name="postgres-service",
             storage=PerReplicaStorage(
@@ -200,8 +204,9 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
                 storage_class=platform.per_replica_storage_class,
             ),
             env={"PGDATA": POSTGRES_PGDATA, "POSTGRES_PASSWORD_FILE": f"{POSTGRES_SECRETS}/{PASSWORD_KEY}"},
-            secret_files=(SecretFile(secret_name=password_secret.metadata.name, mount_path=POSTGRES_SECRETS,
+            secret_files=(SecretFile(secret_name=password_secret_name, mount_path=POSTGRES_SECRETS,
                                      items={PASSWORD_KEY: PASSWORD_KEY}),),
+            secret_store=secrets.volume,
             resources=POSTGRES_RESOURCES,
             # Ready when it accepts TCP connections (the entrypoint's first-run server listens on its socket only).
             readiness_probe=ExecProbe(command=["pg_isready", "-h", "127.0.0.1", "-p", str(POSTGRES_PORT)]),
@@ -238,7 +243,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             pod_labels={"component": "server"},
             image=scope.image(refs["server"]),
             container_name="server",
-            deployment_name="server-deployment",
+            deployment_name=SERVER_DEPLOYMENT,
             service_name="server-service",
             port=5000,
             port_name="http",
@@ -252,6 +257,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
                 Connection(to=postgres.endpoint, env={"PGHOST": "{host}", "PGPORT": "{port}"}, writes=True),
             ),
             env_from_secrets={"PGPASSWORD": password_ref},
+            secret_store=secrets.volume,
             resources=SERVER_RESOURCES,
             readiness_probe=HttpProbe(path="/", timeout_seconds=5),  # answers "Hi"
             run_as_user=NODE_USER,

@@ -19,8 +19,10 @@ from components import (
     PerReplicaStorage,
     StatelessService,
     StatelessServiceArgs,
+    recommended_labels,
 )
-from infra import Platform
+from components.object_store import ACCESS_KEY_KEY, SECRET_KEY_KEY
+from infra import Platform, SecretShape
 from settings import StackSettings
 from settings.apps.knote import KnoteSettings
 from stacks.common import open_app, public_service_type
@@ -36,6 +38,9 @@ MINIO_SINGLE_NODE = (
     "single-node MinIO on one volume: MinIO replicates only in distributed mode (erasure coding over at "
     "least 4 drives), which the ObjectStore component does not run"
 )
+KNOTE = "knote"
+MINIO_SERVICE = "minio"
+MINIO_SECRET = f"{MINIO_SERVICE}-credentials"  # ObjectStoreArgs.secret_name
 
 
 def _image_refs(app: KnoteSettings) -> dict[str, str]:
@@ -72,13 +77,24 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
         size="256Mi",
     )
 
+    # MinIO's root credentials are read by MinIO and knote. With a secret store (AKS with a vault) both mount
+    # it and it syncs Secret `minio-credentials` for them; otherwise the ObjectStore creates that Secret.
+    secrets = platform.app_secrets(
+        KEY, NAMESPACE,
+        secrets={MINIO_SECRET: SecretShape(
+            keys=(ACCESS_KEY_KEY, SECRET_KEY_KEY),
+            labels=recommended_labels(name=MINIO_SECRET, instance=KEY, component="object-store", part_of=KEY),
+        )},
+        readers=(MINIO_SERVICE, KNOTE),
+        opts=scope.opts(),
+    )
     # The seed's Deployment `minio` (Recreate, claim `minio-pvc`): one replica with its own claim.
     minio = ObjectStore(
         "knote-minio",
         ObjectStoreArgs(
             namespace=scope.namespace_name,
             part_of=KEY,
-            service_name="minio",
+            service_name=MINIO_SERVICE,
             image=scope.image(refs["minio"]),
             storage=PerReplicaStorage(
                 claim_name="storage",
@@ -91,9 +107,15 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             protect=settings.data_protection,
             zone_spread=scope.zone_spread,
             disruption_allowed=MINIO_SINGLE_NODE,
+            create_secret=secrets.volume is None,
+            secret_store=secrets.volume,
         ),
         scope.opts(stateful=True),
     )
+    secret_name = minio.secret_name
+    if secrets.volume is not None:
+        secret_name = secrets.provide("knote-minio-credentials", name=MINIO_SECRET, data=minio.credentials,
+                                      opts=scope.opts(stateful=True))
 
     knote = StatelessService(
         "knote",
@@ -102,7 +124,7 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
             part_of=KEY,
             component="web",
             image=scope.image(refs["knote"]),
-            deployment_name="knote",
+            deployment_name=KNOTE,
             service_type=service_type,
             port=3000,
             port_name="http",
@@ -115,9 +137,10 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
                 Connection(to=minio.endpoint, env={"MINIO_HOST": "{host}"}),
             ),
             env_from_secrets={
-                "MINIO_ACCESS_KEY": EnvFromSecret(secret_name=minio.secret_name, key=minio.access_key_key),
-                "MINIO_SECRET_KEY": EnvFromSecret(secret_name=minio.secret_name, key=minio.secret_key_key),
+                "MINIO_ACCESS_KEY": EnvFromSecret(secret_name=secret_name, key=minio.access_key_key),
+                "MINIO_SECRET_KEY": EnvFromSecret(secret_name=secret_name, key=minio.secret_key_key),
             },
+            secret_store=secrets.volume,
             # knote listens only once MongoDB and MinIO answer (it retries both every second), so `/` is ready.
             readiness_probe=HttpProbe(path="/", timeout_seconds=5),
             run_as_user=NODE_USER,

@@ -33,6 +33,7 @@ from components import (
     IngressRule,
     Peer,
     PodSecurity,
+    Resources,
     Rule,
     SecretFile,
     StatelessService,
@@ -44,8 +45,10 @@ from components import (
     workload_policies,
 )
 from components.connections import CONNECTS_TO_ANNOTATION, connects_to_annotation
+from components.labels import STORE_LABEL
 from components.network_policy import network_policy
-from infra import Platform
+from components.pod import SECRET_STORE_VOLUME, SECRETS_STORE_CSI_DRIVER
+from infra import AppSecrets, Platform, SecretShape
 from settings import StackSettings
 from settings.apps.todo import TodoSettings
 from stacks.common import AppScope, isolated_namespace, open_app, pull_policy
@@ -62,6 +65,16 @@ OPERATOR_REPOSITORY = "https://mysql.github.io/mysql-operator/"
 MYSQL_CLUSTER = "todo-mysql"  # also the router Service todo-api dials (hard-coded in the image)
 MYSQL_PORT = 3306
 MYSQL_SECRET = "mysqlpwd"
+# The operator reads rootUser/rootHost/rootPassword (InnoDBCluster `secretName`, MySQL Operator docs); todo-api
+# reads `password`.
+MYSQL_SECRET_KEYS = ("rootUser", "rootHost", "rootPassword", "password")
+SECRET_HOLDER = "mysqlpwd-sync"
+# Why the holder runs one pod, and may reach zero ready pods while its node is drained (the workload annotation).
+SECRET_HOLDER_ALONE = (
+    "it only mounts the secret store so that the driver syncs Secret mysqlpwd: the synced Secret stays while "
+    "any pod mounts the store (todo-api's pods, kept by their disruption budget, do too), and the operator "
+    "reads it only while it changes the cluster"
+)
 MYSQL_SERVER_RESOURCES = {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}}
 MYSQL_ROUTER_RESOURCES = {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
 DATABASE = "todo_db"  # hard-coded in todo-api
@@ -133,10 +146,19 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
     namespace = scope.namespace_name
 
     operator = _mysql_operator(scope, settings)
-    secret = _mysql_secret(scope, settings)
-    cluster = _innodb_cluster(scope, todo, secret, operator)
+    secrets = platform.app_secrets(
+        APP, namespace,
+        secrets={MYSQL_SECRET: SecretShape(keys=MYSQL_SECRET_KEYS, labels=_labels(MYSQL_SECRET, "database"))},
+        readers=(API, DB_INIT_JOB, SECRET_HOLDER),
+        opts=scope.opts(),
+    )
+    secret_name = _mysql_secret(scope, settings, secrets)
     router = _mysql_traffic(scope, platform)
-    db_init = _database_job(scope, secret, cluster, router)
+    # The operator reads Secret `mysqlpwd` through the API, not from a volume: with a secret store, the holder
+    # keeps it synced (the driver syncs only while a pod mounts the store) before the cluster is created.
+    holder = _secret_holder(scope, secrets) if secrets.volume is not None else None
+    cluster = _innodb_cluster(scope, todo, secret_name, [operator, *([holder] if holder else [])])
+    db_init = _database_job(scope, secrets, secret_name, cluster, router)
 
     api = AutoscaledApp(
         API,
@@ -151,7 +173,8 @@ def deploy(settings: StackSettings, platform: Platform) -> dict[str, pulumi.Inpu
                 service_type="ClusterIP",
                 port=PORT,
                 port_name="http",
-                secret_files=(SecretFile(secret_name=secret.metadata.name, mount_path=API_SECRETS_PATH, mode=0o400),),
+                secret_files=(SecretFile(secret_name=secret_name, mount_path=API_SECRETS_PATH, mode=0o400),),
+                secret_store=secrets.volume,
                 readiness_probe=GET_ROOT,
                 liveness_probe=GET_ROOT_LIVENESS,
                 run_as_user=NODE_USER,
@@ -244,7 +267,7 @@ def _mysql_operator(scope: AppScope, settings: StackSettings) -> k8s.helm.v3.Rel
     )
 
 
-def _mysql_secret(scope: AppScope, settings: StackSettings) -> k8s.core.v1.Secret:
+def _mysql_secret(scope: AppScope, settings: StackSettings, secrets: AppSecrets) -> pulumi.Output[str]:
     """Secret `mysqlpwd`: the operator's root account, and the same password as `password` for todo-api."""
     password = settings.secrets.secret_input("todoMysqlPassword")
     if password is None:
@@ -256,20 +279,46 @@ def _mysql_secret(scope: AppScope, settings: StackSettings) -> k8s.core.v1.Secre
             opts=pulumi.ResourceOptions(parent=scope.app, protect=scope.data_protection),
         ).result
     password = pulumi.Output.secret(password)
-    return k8s.core.v1.Secret(
+    return secrets.provide(
         f"{APP}-mysqlpwd",
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=MYSQL_SECRET, namespace=scope.namespace.metadata.name, labels=_labels(MYSQL_SECRET, "database")
-        ),
-        type="Opaque",
-        string_data={"rootUser": "root", "rootHost": "%", "rootPassword": password, "password": password},
+        name=MYSQL_SECRET,
+        data={"rootUser": "root", "rootHost": "%", "rootPassword": password, "password": password},
         # The operator initialises MySQL with this root account: the Secret lives as long as the data.
         opts=scope.opts(stateful=True),
     )
 
 
+def _secret_holder(scope: AppScope, secrets: AppSecrets) -> StatelessService:
+    """Deployment `mysqlpwd-sync`: one idle pod that mounts the secret store, so the driver syncs Secret
+    `mysqlpwd` before the InnoDBCluster exists and keeps it while the operator may read it (adding instances,
+    re-creating the router), even when no todo-api pod runs. It runs the Job's mysql client image (already
+    pulled, `sleep` in its coreutils) doing nothing."""
+    return StatelessService(
+        f"{APP}-{SECRET_HOLDER}",
+        StatelessServiceArgs(
+            namespace=scope.namespace_name,
+            part_of=APP,
+            component="secrets-sync",
+            image=scope.image(MYSQL_CLIENT_IMAGE),
+            deployment_name=SECRET_HOLDER,
+            service_type=None,
+            replicas=1,
+            command=["sleep", "infinity"],
+            resources=Resources(cpu_request="10m", memory_request="16Mi", cpu_limit="50m", memory_limit="32Mi"),
+            probes_disabled_reason=(
+                "the pod only holds the secret store's volume: it serves nothing, and it runs once the volume is "
+                "mounted (which is what it is for)"
+            ),
+            secret_store=secrets.volume,
+            zone_spread=scope.zone_spread,
+            disruption_allowed=SECRET_HOLDER_ALONE,
+        ),
+        scope.opts(),
+    )
+
+
 def _innodb_cluster(
-    scope: AppScope, todo: TodoSettings, secret: k8s.core.v1.Secret, operator: k8s.helm.v3.Release
+    scope: AppScope, todo: TodoSettings, secret_name: pulumi.Output[str], after: list[pulumi.Resource]
 ) -> k8s.apiextensions.CustomResource:
     claim_template: dict[str, pulumi.Input] = {
         "accessModes": ["ReadWriteOnce"],
@@ -282,12 +331,15 @@ def _innodb_cluster(
         api_version="mysql.oracle.com/v2",
         kind="InnoDBCluster",
         metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=MYSQL_CLUSTER, namespace=scope.namespace.metadata.name, labels=_labels(MYSQL_CLUSTER, "database")
+            name=MYSQL_CLUSTER, namespace=scope.namespace.metadata.name,
+            labels={**_labels(MYSQL_CLUSTER, "database"), STORE_LABEL: "true"},
         ),
         spec={
-            "secretName": secret.metadata.name,
+            "secretName": secret_name,
             # Named, not the namespace's `default`: the operator creates it if missing and binds it.
             "serviceAccountName": MYSQL_SERVICE_ACCOUNT,
+            # The servers hold the data: a backup selects them (and so their claims) by this label.
+            "podLabels": {STORE_LABEL: "true"},
             "instances": todo.mysql_instances,
             # Requests and limits for the operator's pods (merged into its pod specs by container name): without
             # them MySQL runs BestEffort, the first pod the kubelet evicts under memory pressure.
@@ -299,8 +351,9 @@ def _innodb_cluster(
             "tlsUseSelfSigned": True,
             "datadirVolumeClaimTemplate": claim_template,
         },
-        # The CRD and the operator come with the release; the cluster holds the data.
-        opts=pulumi.ResourceOptions.merge(scope.opts(stateful=True), pulumi.ResourceOptions(depends_on=[operator])),
+        # The CRD and the operator come with the release (and the synced Secret with the holder); the cluster
+        # holds the data.
+        opts=pulumi.ResourceOptions.merge(scope.opts(stateful=True), pulumi.ResourceOptions(depends_on=after)),
     )
 
 
@@ -358,7 +411,8 @@ def _mysql_traffic(scope: AppScope, platform: Platform) -> Endpoint:
 
 
 def _database_job(
-    scope: AppScope, secret: k8s.core.v1.Secret, cluster: k8s.apiextensions.CustomResource, router: Endpoint
+    scope: AppScope, secrets: AppSecrets, secret_name: pulumi.Output[str], cluster: k8s.apiextensions.CustomResource,
+    router: Endpoint,
 ) -> k8s.batch.v1.Job:
     """Job `todo-db-init`: `CREATE DATABASE IF NOT EXISTS todo_db` once MySQL answers (safe to re-run)."""
     # TODO(component): components have no run-to-completion workload; this pod spec repeats pod.py's
@@ -366,8 +420,30 @@ def _database_job(
     # requests+limits) and declares its one connection, to the router, with the same helpers.
     labels = _labels(DB_INIT_JOB, "database-init")
     to_router = (Connection(to=router, writes=True),)  # CREATE DATABASE
+    store = secrets.volume
     account = service_account(f"{APP}-db-init-service-account", name=DB_INIT_JOB, namespace=scope.namespace_name,
-                              labels=labels, opts=scope.opts())
+                              labels=labels, annotations=store.service_account_annotations if store else None,
+                              opts=scope.opts())
+    volumes = [
+        k8s.core.v1.VolumeArgs(
+            name="mysql-root-password",
+            secret=k8s.core.v1.SecretVolumeSourceArgs(
+                secret_name=secret_name,
+                default_mode=0o400,
+                items=[k8s.core.v1.KeyToPathArgs(key="rootPassword", path="rootPassword")],
+            ),
+        )
+    ]
+    mounts = [k8s.core.v1.VolumeMountArgs(name="mysql-root-password", mount_path=DB_INIT_SECRETS, read_only=True)]
+    if store is not None:
+        # The same CSI volume pod.py gives a component's pods (SecretStoreVolume).
+        volumes.append(k8s.core.v1.VolumeArgs(
+            name=SECRET_STORE_VOLUME,
+            csi=k8s.core.v1.CSIVolumeSourceArgs(driver=SECRETS_STORE_CSI_DRIVER, read_only=True,
+                                                volume_attributes={"secretProviderClass": store.provider_class}),
+        ))
+        mounts.append(k8s.core.v1.VolumeMountArgs(name=SECRET_STORE_VOLUME, mount_path=store.mount_path,
+                                                  read_only=True))
     workload_policies(f"{APP}-db-init", WorkloadTraffic(
         workload=DB_INIT_JOB, namespace=scope.namespace_name, pod_labels=selector_labels(DB_INIT_JOB, APP),
         connects_to=to_router,
@@ -381,7 +457,8 @@ def _database_job(
             active_deadline_seconds=1800,
             template=k8s.core.v1.PodTemplateSpecArgs(
                 metadata=k8s.meta.v1.ObjectMetaArgs(
-                    labels=labels, annotations={CONNECTS_TO_ANNOTATION: connects_to_annotation(to_router)}
+                    labels={**labels, **(store.pod_labels if store else {})},
+                    annotations={CONNECTS_TO_ANNOTATION: connects_to_annotation(to_router)},
                 ),
                 spec=k8s.core.v1.PodSpecArgs(
                     restart_policy="Never",
@@ -396,27 +473,14 @@ def _database_job(
                         fs_group=10001,
                         seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
                     ),
-                    volumes=[
-                        k8s.core.v1.VolumeArgs(
-                            name="mysql-root-password",
-                            secret=k8s.core.v1.SecretVolumeSourceArgs(
-                                secret_name=secret.metadata.name,
-                                default_mode=0o400,
-                                items=[k8s.core.v1.KeyToPathArgs(key="rootPassword", path="rootPassword")],
-                            ),
-                        )
-                    ],
+                    volumes=volumes,
                     containers=[
                         k8s.core.v1.ContainerArgs(
                             name="create-database",
                             image=scope.image(MYSQL_CLIENT_IMAGE),
                             image_pull_policy="IfNotPresent",
                             command=["sh", "-c", DB_INIT_SCRIPT],
-                            volume_mounts=[
-                                k8s.core.v1.VolumeMountArgs(
-                                    name="mysql-root-password", mount_path=DB_INIT_SECRETS, read_only=True
-                                )
-                            ],
+                            volume_mounts=mounts,
                             resources=k8s.core.v1.ResourceRequirementsArgs(
                                 requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "200m", "memory": "128Mi"}
                             ),

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import re
 
-from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import (
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
 from ._props import UNKNOWN, config_list, get, items, stack_of
 
@@ -168,10 +175,79 @@ registry_not_public_in_production = ResourceValidationPolicy(
     config_schema=_PRODUCTION_SCHEMA,
 )
 
+_VAULT = re.compile(r"azure-native:keyvault(/v[0-9a-z]+)?:Vault")
+_BACKUP_INSTANCE = re.compile(r"azure-native:dataprotection(/v[0-9a-z]+)?:BackupInstance")
+_BACKUP_EXTENSION = re.compile(r"azure-native:kubernetesconfiguration(/v[0-9a-z]+)?:Extension")
+_DIAGNOSTIC_SETTING = re.compile(r"azure-native:(monitor|insights)(/v[0-9a-z]+)?:DiagnosticSetting")
+_MONITOR_WORKSPACE = re.compile(r"azure-native:monitor(/v[0-9a-z]+)?:AzureMonitorWorkspace")
+_RULE_GROUP = re.compile(r"azure-native:alertsmanagement(/v[0-9a-z]+)?:PrometheusRuleGroup")
+_ACTION_GROUP = re.compile(r"azure-native:(monitor|insights)(/v[0-9a-z]+)?:ActionGroup")
+CONTROL_PLANE_LOGS = ("kube-audit-admin", "guard", "kube-controller-manager", "cluster-autoscaler")
+
+
+def _of_type(args: StackValidationArgs, pattern: re.Pattern) -> list:
+    return [r for r in args.resources if pattern.fullmatch(r.resource_type)]
+
+
+def _production_gaps(args: StackValidationArgs) -> list[str]:
+    """What a production AKS stack lacks of: its secrets in a Key Vault, backups, control-plane logs, managed
+    Prometheus with the cluster's metrics on, and alerts that reach someone. Unknown values are not judged."""
+    clusters = _of_type(args, _CLUSTER)
+    gaps = []
+    vaults = _of_type(args, _VAULT)
+    if not vaults:
+        gaps.append("no Key Vault holds its secrets (keyVault.enabled)")
+    for vault in vaults:
+        for field, key in (("enableRbacAuthorization", "RBAC authorization"), ("enablePurgeProtection", "purge protection (keyVault.purgeProtection)")):
+            value = get(vault.props, "properties", field)
+            if value is not UNKNOWN and value is not True:
+                gaps.append(f"Key Vault {vault.name} has no {key}")
+    if not _of_type(args, _BACKUP_INSTANCE) or not [e for e in _of_type(args, _BACKUP_EXTENSION)
+                                                    if get(e.props, "extensionType") == "microsoft.dataprotection.kubernetes"]:
+        gaps.append("its stores are not backed up: no Azure Backup for AKS extension and backup instance (backup.enabled)")
+    logged: set[str] = set()
+    for setting in _of_type(args, _DIAGNOSTIC_SETTING):
+        for log in items(setting.props, "logs"):
+            if get(log, "enabled") is True and isinstance(get(log, "category"), str):
+                logged.add(get(log, "category"))
+    missing_logs = [c for c in CONTROL_PLANE_LOGS if c not in logged]
+    if missing_logs:
+        gaps.append(f"control-plane logs {missing_logs} are not sent to a workspace (monitoring.controlPlaneLogs)")
+    metrics_on = [c for c in clusters if get(c.props, "azureMonitorProfile", "metrics", "enabled") in (True, UNKNOWN)]
+    if not _of_type(args, _MONITOR_WORKSPACE) or not metrics_on:
+        gaps.append("no managed Prometheus: an Azure Monitor workspace and the cluster's metrics profile (monitoring.prometheus)")
+    receivers = [g for g in _of_type(args, _ACTION_GROUP) if items(g.props, "emailReceivers")]
+    if not _of_type(args, _RULE_GROUP) or not receivers:
+        gaps.append("no alert rules sent to an action group with email receivers (monitoring.alerts, monitoring.alertEmails)")
+    return gaps
+
+
+def _check_production_operations(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    clusters = _of_type(args, _CLUSTER)
+    if not clusters:
+        return  # not an AKS stack: nothing of this is Azure's to provide
+    stack = stack_of(clusters[0].urn)
+    production = set(config_list(dict(args.get_config() or {}), "productionStacks", DEFAULT_PRODUCTION_STACKS))
+    if stack not in production:
+        return
+    for gap in _production_gaps(args):
+        report_violation(f"production stack {stack!r}: {gap}", None)
+
+
+production_secrets_backups_and_signals = StackValidationPolicy(
+    name="production-secrets-backups-and-signals",
+    description="Production AKS stacks keep secrets in an RBAC, purge-protected Key Vault, back up their stores "
+                "with Azure Backup for AKS, send control-plane logs to a workspace, run managed Prometheus and "
+                "alert an action group.",
+    validate=_check_production_operations,
+    config_schema=_PRODUCTION_SCHEMA,
+)
+
 POLICIES = [
     registry_admin_user_disabled,
     aks_local_accounts_disabled_in_production,
     aks_api_server_not_public_in_production,
     aks_host_encryption_in_production,
     registry_not_public_in_production,
+    production_secrets_backups_and_signals,
 ]

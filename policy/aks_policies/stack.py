@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -89,6 +90,12 @@ def _secret_values(args: StackValidationArgs, min_length: int) -> Iterator[tuple
                         continue
                 if len(value) >= min_length:
                     yield value, f"{label} key {key}"
+    # Key Vault secrets (what a SecretProviderClass syncs into Kubernetes Secrets at run time).
+    for resource in args.resources:
+        if re.fullmatch(r"azure-native:keyvault(/v[0-9a-z]+)?:Secret", resource.resource_type):
+            value = get(resource.props, "properties", "value")
+            if isinstance(value, str) and len(value) >= min_length:
+                yield value, f"Key Vault secret {get(resource.props, 'secretName', default=resource.name)}"
 
 
 def _check_secret_values_in_env(args: StackValidationArgs, report_violation: ReportViolation) -> None:

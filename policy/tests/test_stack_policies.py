@@ -75,6 +75,15 @@ def test_an_env_literal_holding_a_secret_value_is_a_violation():
     assert "s3cr3t" not in message
 
 
+def test_a_key_vault_secret_value_in_an_env_literal_is_a_violation_too():
+    # On AKS the Kubernetes Secret is synced from Key Vault at run time: the vault secret holds the value.
+    vault_secret = {"secretName": "shop-db-password", "vaultName": "kv1", "properties": {"value": "vault-pa55word"}}
+    resources = [resource("azure-native:keyvault:Secret", vault_secret, name="db-password"),
+                 resource(DEPLOYMENT, app_with_env("postgres://app:vault-pa55word@db:5432/app"), name="web")]
+    [(message, _)] = check_stack(no_secret_values_in_env, resources)
+    assert "Key Vault secret shop-db-password" in message and "pa55word" not in message
+
+
 def test_base64_secret_data_is_decoded_before_comparing():
     encoded = base64.b64encode(b"another-long-secret").decode()
     resources = [resource(SECRET, secret(data={"token": encoded})),

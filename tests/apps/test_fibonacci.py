@@ -27,6 +27,12 @@ def stack():
 
 
 @pytest.fixture(scope="module")
+def plain():
+    """The same stack with plain Kubernetes Secrets (`keyVault.enabled: false`), as on an existing cluster."""
+    return run_stack("dev", overrides={"keyVault": {"enabled": False}})
+
+
+@pytest.fixture(scope="module")
 def without_fibonacci():
     return run_stack("dev", overrides={"apps": {"fibonacci": {"enabled": False}}})
 
@@ -358,7 +364,8 @@ def test_fibonacci_postgres_password_comes_from_secret_pgpassword_as_a_file(stac
     assert (security["runAsUser"], security["runAsGroup"], security["fsGroup"]) == (999, 999, 999)
 
 
-def test_fibonacci_pgpassword_is_a_generated_secret_kept_secret(stack):
+def test_fibonacci_pgpassword_is_a_generated_secret_kept_secret(plain):
+    stack = plain
     secret = stack.k8s_resource("Secret", "pgpassword", NS)
     assert set(secret.inputs["stringData"]) == {"PGPASSWORD"}
     assert "stringData" in secret.secret_paths or "stringData.PGPASSWORD" in secret.secret_paths
@@ -377,7 +384,8 @@ def test_a_configured_postgres_password_replaces_the_generated_one():
     config = StackConfig(
         project=config.project,
         stack="dev",
-        values={**config.values, key: json.dumps({"fibonacciPostgresPassword": "given-Passw0rd"})},
+        values={**config.values, key: json.dumps({"fibonacciPostgresPassword": "given-Passw0rd"}),
+                f"{config.project}:keyVault": json.dumps({"enabled": False})},
         secret_keys=config.secret_keys | {key},
     )
     recording = run(lambda: runpy.run_path(str(Path(PROJECT_DIR) / "__main__.py")), stack="dev", config=config)
@@ -428,7 +436,9 @@ def test_fibonacci_stack_outputs_give_the_store_addresses(stack):
     assert "url" in outputs
 
 
-def test_no_secret_value_appears_in_fibonacci_env_literals_or_outputs(stack):
+@pytest.mark.parametrize("variant", ["stack", "plain"])
+def test_no_secret_value_appears_in_fibonacci_env_literals_or_outputs(variant, request):
+    stack = request.getfixturevalue(variant)
     literals = [
         e.get("value") or ""
         for w in workloads_in(stack, NS)
@@ -437,7 +447,8 @@ def test_no_secret_value_appears_in_fibonacci_env_literals_or_outputs(stack):
     ]
     commands = [shlex.join(c.get("command") or []) for w in workloads_in(stack, NS) for c in pod_spec(w)["containers"]]
     texts = [*literals, *commands, repr(stack.stack_outputs.get("fibonacci"))]
-    assert stack.k8s("Secret", "pgpassword", NS)["stringData"]["PGPASSWORD"] in stack.secret_values
+    [password] = [r.outputs["result"] for r in stack.of_type(RANDOM_PASSWORD) if r.name == "fibonacci-postgres-password"]
+    assert password in stack.secret_values
     assert not [s for s in stack.secret_values for text in texts if s in text]
 
 

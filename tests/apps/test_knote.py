@@ -19,6 +19,12 @@ def stack():
 
 
 @pytest.fixture(scope="module")
+def plain():
+    """The same stack with plain Kubernetes Secrets (`keyVault.enabled: false`), as on an existing cluster."""
+    return run_stack("dev", overrides={"keyVault": {"enabled": False}})
+
+
+@pytest.fixture(scope="module")
 def without_knote():
     return run_stack("dev", overrides={"apps": {"knote": {"enabled": False}}})
 
@@ -103,14 +109,21 @@ def test_knote_dials_mongo_and_minio_by_their_service_names(stack):
     assert env["MINIO_HOST"]["value"] == "minio"
 
 
-def test_knote_reads_its_minio_keys_from_the_secret_minio_itself_reads(stack):
+@pytest.mark.parametrize("variant", ["stack", "plain"])
+def test_knote_reads_its_minio_keys_from_the_secret_minio_itself_reads(variant, request):
+    stack = request.getfixturevalue(variant)
     knote_env = env_of(only_container(stack.k8s("Deployment", "knote", NS)))
     minio_env = env_of(only_container(stack.k8s("StatefulSet", "minio", NS)))
     access, secret = secret_ref(knote_env["MINIO_ACCESS_KEY"]), secret_ref(knote_env["MINIO_SECRET_KEY"])
     assert "value" not in knote_env["MINIO_ACCESS_KEY"] and "value" not in knote_env["MINIO_SECRET_KEY"]
     assert access["name"] == secret["name"]
-    credentials = stack.k8s("Secret", access["name"], NS)
-    assert {access["key"], secret["key"]} <= set(credentials["stringData"])
+    if variant == "plain":
+        keys = set(stack.k8s("Secret", access["name"], NS)["stringData"])
+    else:  # synced from Key Vault by the app's SecretProviderClass
+        [synced] = stack.k8s("SecretProviderClass", "key-vault-secrets", NS)["spec"]["secretObjects"]
+        assert synced["secretName"] == access["name"]
+        keys = {item["key"] for item in synced["data"]}
+    assert {access["key"], secret["key"]} <= keys
     assert access["key"] != secret["key"]
     # MinIO reads its own credentials from the same Secret, mounted as files (MINIO_ROOT_*_FILE).
     [volume] = [v for v in pod_spec(stack.k8s("StatefulSet", "minio", NS))["volumes"] if "secret" in v]
@@ -119,7 +132,8 @@ def test_knote_reads_its_minio_keys_from_the_secret_minio_itself_reads(stack):
     assert files == {access["key"], secret["key"]}
 
 
-def test_knote_minio_credentials_are_generated_and_recorded_as_secret(stack):
+def test_knote_minio_credentials_are_generated_and_recorded_as_secret(plain):
+    stack = plain
     knote_env = env_of(only_container(stack.k8s("Deployment", "knote", NS)))
     name = secret_ref(knote_env["MINIO_ACCESS_KEY"])["name"]
     resource = stack.k8s_resource("Secret", name, NS)

@@ -33,6 +33,13 @@ def dev():
 
 
 @pytest.fixture(scope="module")
+def plain():
+    """The same stack with plain Kubernetes Secrets (`keyVault.enabled: false`), as on an existing cluster."""
+    return run_stack("dev", overrides={"apps": _apps_with_todo(gatewayApi={"enabled": False}),
+                                       "keyVault": {"enabled": False}})
+
+
+@pytest.fixture(scope="module")
 def routed():
     """Gateway API routing on, a host, and a password given in secret config."""
     return run_stack(
@@ -43,6 +50,7 @@ def routed():
                 gatewayApi={"enabled": True, "gatewayName": "shared-gateway", "gatewayNamespace": "gateways"},
             ),
             "secrets": SecretConfig({"todoMysqlPassword": GIVEN_PASSWORD}),
+            "keyVault": {"enabled": False},
         },
     )
 
@@ -150,8 +158,8 @@ def test_innodb_cluster_is_protected_with_the_data(dev):
 # Secret mysqlpwd -----------------------------------------------------------------------------------------------
 
 
-def test_secret_mysqlpwd_has_the_four_keys_and_one_password(dev):
-    data = dev.k8s("Secret", "mysqlpwd", "todo")["stringData"]
+def test_secret_mysqlpwd_has_the_four_keys_and_one_password(plain):
+    data = plain.k8s("Secret", "mysqlpwd", "todo")["stringData"]
     assert set(data) == {"rootUser", "rootHost", "rootPassword", "password"}
     assert data["rootUser"] == "root"
     assert data["rootHost"] == "%"
@@ -159,15 +167,16 @@ def test_secret_mysqlpwd_has_the_four_keys_and_one_password(dev):
     assert len(data["password"]) >= 20
 
 
-def test_mysql_password_is_generated_and_kept_secret(dev):
-    password = dev.k8s("Secret", "mysqlpwd", "todo")["stringData"]["password"]
-    assert password in dev.secret_values
-    assert any(r.name.startswith("todo-") for r in dev.of_type(RANDOM_PASSWORD))
-    assert "stringData" in dev.k8s_resource("Secret", "mysqlpwd", "todo").secret_paths
+def test_mysql_password_is_generated_and_kept_secret(plain):
+    password = plain.k8s("Secret", "mysqlpwd", "todo")["stringData"]["password"]
+    assert password in plain.secret_values
+    assert any(r.name.startswith("todo-") for r in plain.of_type(RANDOM_PASSWORD))
+    assert "stringData" in plain.k8s_resource("Secret", "mysqlpwd", "todo").secret_paths
 
 
 def _clear_text(recording, secret_name: str) -> str:
-    """Everything the stack records except the values of the named Secret and the generator's own outputs."""
+    """Everything the stack records except the values of the named Secret (or the vault secrets it is synced from,
+    whose values must be recorded as secret) and the generator's own outputs."""
     parts = []
     for resource in recording.resources:
         if resource.type == RANDOM_PASSWORD:
@@ -175,14 +184,20 @@ def _clear_text(recording, secret_name: str) -> str:
         inputs = resource.inputs
         if resource.is_kubernetes_object and inputs["kind"] == "Secret" and inputs["metadata"]["name"] == secret_name:
             inputs = {k: v for k, v in inputs.items() if k not in ("data", "stringData")}
+        if resource.type == "azure-native:keyvault:Secret" and inputs["secretName"].startswith(f"todo-{secret_name}-"):
+            assert {"properties", "properties.value"} & set(resource.secret_paths), resource.name
+            inputs = {**inputs, "properties": {k: v for k, v in inputs["properties"].items() if k != "value"}}
         parts.append(json.dumps(inputs))
     parts.append(json.dumps(recording.stack_outputs))
     return "\n".join(parts)
 
 
-def test_mysql_password_appears_in_no_env_literal_object_or_output(dev):
-    password = dev.k8s("Secret", "mysqlpwd", "todo")["stringData"]["password"]
-    assert password not in _clear_text(dev, "mysqlpwd")
+@pytest.mark.parametrize("variant", ["dev", "plain"])
+def test_mysql_password_appears_in_no_env_literal_object_or_output(variant, request):
+    recording = request.getfixturevalue(variant)
+    [password] = {r.outputs["result"] for r in recording.of_type(RANDOM_PASSWORD) if r.name == "todo-mysql-password"}
+    assert password in recording.secret_values
+    assert password not in _clear_text(recording, "mysqlpwd")
 
 
 def test_a_given_password_is_used_instead_of_a_generated_one(routed):
@@ -203,8 +218,8 @@ def test_db_init_job_creates_todo_db_idempotently_on_todo_mysql(dev):
     assert "until " in script  # waits for MySQL before creating
 
 
-def test_db_init_job_reads_the_password_from_the_secret_only(dev):
-    job = dev.k8s("Job", "todo-db-init", "todo")
+def test_db_init_job_reads_the_password_from_the_secret_only(plain):
+    job = plain.k8s("Job", "todo-db-init", "todo")
     container = _container(job)
     assert "env" not in container  # no password in the pod spec: the script reads the mounted file
     [volume] = job["spec"]["template"]["spec"]["volumes"]

@@ -4,13 +4,14 @@ import pulumi
 import pytest
 
 from components import (
+    InvalidArgsError,
     PerReplicaStorage,
     SharedStorage,
     StatefulStore,
     StatefulStoreArgs,
     TcpProbe,
 )
-from components.labels import selector_labels
+from components.labels import STORE_LABEL, selector_labels
 from offline.engine import run
 
 COMPONENT = "aks-microservices:components:StatefulStore"
@@ -93,8 +94,11 @@ def test_per_replica_storage_is_a_labelled_claim_template_mounted_at_its_path():
                                 sub_path="postgres", storage_class="managed-csi")
     recording = render(mongo_args(storage=storage))
     spec = recording.k8s("StatefulSet", "mongodb")["spec"]
+    set_labels = recording.k8s("StatefulSet", "mongodb")["metadata"]["labels"]
+    # The set's labels but the store marker, which claim templates (immutable) never had.
+    template_labels = {k: v for k, v in set_labels.items() if k != STORE_LABEL}
     assert spec["volumeClaimTemplates"] == [{
-        "metadata": {"name": "pgdata", "labels": recording.k8s("StatefulSet", "mongodb")["metadata"]["labels"]},
+        "metadata": {"name": "pgdata", "labels": template_labels},
         "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "managed-csi",
                  "resources": {"requests": {"storage": "5Gi"}}},
     }]
@@ -260,3 +264,20 @@ STORAGE_ERRORS = [
 def test_storage_types_reject_bad_fields_naming_the_field_and_value(build, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         build()
+
+
+@pytest.mark.parametrize("args", [mongo_args(), redis_args()], ids=["per-replica", "shared"])
+def test_a_stores_pods_set_and_shared_claim_carry_the_store_label_a_backup_selects(args):
+    recording = render(args)
+    statefulset = recording.k8s("StatefulSet", args.statefulset_name)
+    assert statefulset["metadata"]["labels"][STORE_LABEL] == "true"
+    assert statefulset["spec"]["template"]["metadata"]["labels"][STORE_LABEL] == "true"
+    for template in statefulset["spec"].get("volumeClaimTemplates") or []:
+        assert STORE_LABEL not in template["metadata"]["labels"]  # immutable: changing it would replace the set
+    for claim in (o for o in recording.k8s_objects() if o["kind"] == "PersistentVolumeClaim"):
+        assert claim["metadata"]["labels"][STORE_LABEL] == "true"
+
+
+def test_the_store_label_is_the_components_own():
+    with pytest.raises(InvalidArgsError, match=STORE_LABEL):
+        mongo_args(pod_labels={STORE_LABEL: "false"})

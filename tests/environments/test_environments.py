@@ -74,6 +74,21 @@ def test_no_secret_of_any_stack_appears_in_its_rendered_files(rendered, stack):
                 assert base64.b64encode(secret.encode()).decode() not in text, path
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_key_vault_secret_values_are_redacted_in_resources_json_while_the_render_knows_them(rendered, stack):
+    from offline.redact import REDACTED
+
+    result = rendered[stack]
+    resources = json.loads((result.out / "resources.json").read_text())
+    vault_secrets = [r for r in resources if r["type"] == "azure-native:keyvault:Secret"]
+    assert len(vault_secrets) == 7  # pgpassword 1, minio-credentials 2, mysqlpwd 4
+    assert {r["inputs"]["properties"]["value"] for r in vault_secrets} == {REDACTED}
+    # What was redacted is what the stack generated: the recording holds the real values.
+    recorded = [r for r in result.recording.of_type("azure-native:keyvault:Secret")
+                if r.inputs["properties"]["value"] in result.recording.secret_values]
+    assert len(recorded) == 5  # all but mysqlpwd's fixed rootUser and rootHost
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_stack_gets_its_operator_stack_manifest(rendered, stack):
     manifest = yaml.safe_load((rendered[stack].out / "gitops" / "stack.yaml").read_text())

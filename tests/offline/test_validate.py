@@ -84,6 +84,27 @@ def test_innodbcluster_is_validated_against_the_mysql_operator_crd():
     assert validate_object(_with(cluster, ["spec", "instances"], 0), "1.33") != []
 
 
+def test_secret_provider_class_is_validated_against_the_secrets_store_csi_driver_crd():
+    # offline/schemas/crds/secrets-store-csi-driver-v1.6.0.json (kubernetes-sigs/secrets-store-csi-driver v1.6.0)
+    spc = {
+        "apiVersion": "secrets-store.csi.x-k8s.io/v1",
+        "kind": "SecretProviderClass",
+        "metadata": {"name": "kv", "namespace": "demo"},
+        "spec": {
+            "provider": "azure",
+            "parameters": {"keyvaultName": "kv1", "objects": "array: []"},
+            "secretObjects": [{"secretName": "pwd", "type": "Opaque", "data": [{"objectName": "a", "key": "A"}]}],
+        },
+    }
+    assert validate_object(spc, "1.33") == []
+    assert validate_object(_with(spc, ["spec", "parameters", "usePodIdentity"], False), "1.33") == [
+        "spec.parameters.usePodIdentity: False is not of type 'string'"  # the CRD's parameters are strings
+    ]
+    assert validate_object(_with(spc, ["spec", "secretObjects", 0, "name"], "pwd"), "1.33") == [
+        "spec.secretObjects.0: Additional properties are not allowed ('name' was unexpected)"
+    ]
+
+
 def test_kinds_without_a_schema_are_reported():
     problems = validate_object({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "d"}}, "1.33")
     assert problems and "no schema for example.com/v1 Widget" in problems[0]

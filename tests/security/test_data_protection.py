@@ -16,6 +16,7 @@ STATEFULSET = "kubernetes:apps/v1:StatefulSet"
 CLAIM = "kubernetes:core/v1:PersistentVolumeClaim"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 SECRET = "kubernetes:core/v1:Secret"
+VAULT_SECRET = "azure-native:keyvault:Secret"
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 # Kinds whose objects hold data on volumes (the operator turns an InnoDBCluster into a StatefulSet).
 DATA_KINDS = ("StatefulSet", "PersistentVolumeClaim", "InnoDBCluster")
@@ -128,17 +129,51 @@ def test_with_data_protection_generated_store_passwords_are_protected(protected)
     assert [p.name for p in passwords if not p.protect] == []
 
 
-def test_with_data_protection_the_fibonacci_and_minio_credential_secrets_are_protected(protected):
-    secrets = {_ns_name(r): r for r in protected.of_type(SECRET)}
+@pytest.fixture(scope="module")
+def protected_plain():
+    """Plain Kubernetes Secrets on AKS (`keyVault.enabled: false`), as on an existing cluster."""
+    return run_stack("dev", overrides={"keyVault": {"enabled": False}})
+
+
+def _stored(recording) -> dict[tuple[str, str], list]:
+    """Where each Secret's values are kept: the Kubernetes Secret itself, or the vault secrets it is synced from
+    (named `<app>-<secret>-<key>`; each of these apps is named like its namespace)."""
+    stored: dict[tuple[str, str], list] = {}
+    for resource in recording.of_type(SECRET):
+        stored.setdefault(_ns_name(resource), []).append(resource)
+    for spc in (o for o in recording.k8s_objects() if o["kind"] == "SecretProviderClass"):
+        namespace = spc["metadata"]["namespace"]
+        for synced in spc["spec"]["secretObjects"]:
+            prefix = f"{namespace}-{synced['secretName']}-"
+            stored[(namespace, synced["secretName"])] = [
+                r for r in recording.of_type(VAULT_SECRET) if r.inputs["secretName"].startswith(prefix)
+            ]
+    return stored
+
+
+@pytest.mark.parametrize("variant", ["protected", "protected_plain"])
+def test_with_data_protection_the_fibonacci_and_minio_credential_secrets_are_protected(variant, request):
+    stored = _stored(request.getfixturevalue(variant))
     for key in (("fibonacci", "pgpassword"), ("knote", "minio-credentials")):
-        assert secrets[key].protect, key
+        assert stored[key], key
+        assert all(r.protect for r in stored[key]), key
 
 
-def test_with_data_protection_every_secret_a_store_reads_its_credentials_from_is_protected(protected):
-    secrets = {_ns_name(r): r for r in protected.of_type(SECRET)}
-    store_secrets = _store_secret_names(protected)
+@pytest.mark.parametrize("variant", ["protected", "protected_plain"])
+def test_with_data_protection_every_secret_a_store_reads_its_credentials_from_is_protected(variant, request):
+    recording = request.getfixturevalue(variant)
+    stored = _stored(recording)
+    store_secrets = _store_secret_names(recording)
     assert ("todo", "mysqlpwd") in store_secrets
-    assert sorted(key for key in store_secrets if not secrets[key].protect) == []
+    assert sorted(key for key in store_secrets if not stored.get(key)) == []
+    assert sorted(key for key in store_secrets if not all(r.protect for r in stored[key])) == []
+
+
+def test_with_data_protection_the_key_vault_holding_the_store_passwords_is_protected(protected, throwaway):
+    [vault] = protected.of_type("azure-native:keyvault:Vault")
+    assert vault.protect is True
+    [vault] = throwaway.of_type("azure-native:keyvault:Vault")
+    assert vault.protect is False
 
 
 def test_without_data_protection_nothing_is_protected(throwaway):
