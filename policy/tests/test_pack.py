@@ -12,7 +12,7 @@ PACK_DIR = Path(__file__).resolve().parent.parent
 
 def test_policy_names_are_unique_and_every_policy_explains_itself():
     names = [policy.name for policy in ALL_POLICIES]
-    assert len(names) == len(set(names)) == 13
+    assert len(names) == len(set(names)) == 14
     assert all(len(policy.description) > 30 for policy in ALL_POLICIES)
 
 
