@@ -5,6 +5,8 @@ Order: Namespaces (their Pod Security labels must exist before any pod), CustomR
 StorageClasses, then what pods reference (ServiceAccounts, Secrets, ConfigMaps, claims, Services), policy
 objects, the workloads, their autoscalers, and the rest. Objects whose kind the server does not serve (the
 InnoDBCluster: the MySQL Operator's Helm chart, which carries its CRD, is not rendered) are skipped and named.
+CRDs an AKS add-on installs are applied as the add-on would: the Key Vault secrets provider add-on brings the
+Secrets Store CSI driver and its SecretProviderClass CRD (the copy the render validates against).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
+
+import yaml
 
 from offline.capacity import VM_SIZES, _default_max_pods, allocatable
 from offline.engine import PROJECT_DIR, Recording, run, run_main, stack_config
@@ -24,6 +28,20 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 _ORDER = ("Namespace", "CustomResourceDefinition", "StorageClass", "PriorityClass", "ServiceAccount", "Secret",
           "ConfigMap", "PersistentVolumeClaim", "Service", "Role", "RoleBinding", "NetworkPolicy",
           "PodDisruptionBudget", "StatefulSet", "Deployment", "Job", "CronJob", "HorizontalPodAutoscaler")
+
+
+# AKS add-on (addonProfiles key) -> the CRD files it installs (offline/schemas/crds/).
+ADDON_CRDS = {"azureKeyvaultSecretsProvider": ("secrets-store-csi-driver-v1.6.0-secretproviderclasses.yaml",)}
+
+
+def addon_crds(recording: Recording) -> list[dict]:
+    """The CRDs of the add-ons the stack's AKS cluster enables (none on an existing cluster)."""
+    crds = []
+    for cluster in recording.of_type("azure-native:containerservice:ManagedCluster"):
+        for addon, files in ADDON_CRDS.items():
+            if ((cluster.inputs.get("addonProfiles") or {}).get(addon) or {}).get("enabled"):
+                crds += [yaml.safe_load((PROJECT_DIR / "offline" / "schemas" / "crds" / f).read_text()) for f in files]
+    return crds
 
 
 def rank(obj: dict) -> int:
@@ -133,7 +151,8 @@ def load(stack: str = "dev", overrides: dict | None = None) -> Stack:
             cpu_millis=int(per_node.cpu * 1000), memory_bytes=int(per_node.memory),
             cpu_capacity=int(cores), memory_capacity=int(memory_gib * 2**30), max_pods=max_pods,
         ))
-    return Stack(stack, str(location), tuple(manifests(recording)), tuple(shapes))
+    objects = sorted(addon_crds(recording) + manifests(recording), key=rank)
+    return Stack(stack, str(location), tuple(objects), tuple(shapes))
 
 
 def edited(stack: Stack, kind: str, namespace: str, name: str, edit) -> Stack:
