@@ -40,7 +40,10 @@ def addon_crds(recording: Recording) -> list[dict]:
     for cluster in recording.of_type("azure-native:containerservice:ManagedCluster"):
         for addon, files in ADDON_CRDS.items():
             if ((cluster.inputs.get("addonProfiles") or {}).get(addon) or {}).get("enabled"):
-                crds += [yaml.safe_load((PROJECT_DIR / "offline" / "schemas" / "crds" / f).read_text()) for f in files]
+                for file in files:
+                    crd = yaml.safe_load((PROJECT_DIR / "offline" / "schemas" / "crds" / file).read_text())
+                    crd.pop("status", None)  # the server's to set
+                    crds.append(crd)
     return crds
 
 

@@ -46,7 +46,7 @@ def apply_objects(kube: Kube, objects, crd_timeout: float = 30.0) -> Applied:
 
 def _established(kube: Kube, name: str) -> bool:
     crd = kube.get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
-    return any(c["type"] == "Established" and c["status"] == "True" for c in crd.get("status", {}).get("conditions", []))
+    return any(c["type"] == "Established" and c["status"] == "True" for c in (crd.get("status") or {}).get("conditions") or [])
 
 
 # Reading state ---------------------------------------------------------------------------------------------
