@@ -16,7 +16,7 @@ import importlib
 import inspect
 import re
 import sys
-from pathlib import Path
+from pathlib import Path, PurePath
 from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +48,8 @@ def _default(value: object) -> str:
     text = repr(value)
     if re.search(r" at 0x[0-9a-f]+", text):
         raise ValueError(f"default {text} has an object address: give it a stable repr")
+    if isinstance(value, PurePath) and value.is_absolute():
+        raise ValueError(f"default {text} is a path of this machine: default to None and resolve it in the body")
     return text
 
 

@@ -142,7 +142,7 @@ def render(
     stack: str,
     out: Path,
     *,
-    project_dir: Path = PROJECT_DIR,
+    project_dir: Path | None = None,
     kubernetes_version: str | None = None,
     progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
     collect_garbage: bool = True,
@@ -160,6 +160,7 @@ def render(
     the program fails."""
     check_out(out)
     started = time.perf_counter()
+    project_dir = PROJECT_DIR if project_dir is None else project_dir  # None: this repository (engine.PROJECT_DIR)
     extensions = load_extensions(project_dir) if extensions is None else list(extensions)
     crds = load_crds(project_dir) if crds is None else crds
     recording = run_stack(stack, project_dir=project_dir, collect_garbage=collect_garbage)
