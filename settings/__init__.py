@@ -109,8 +109,8 @@ class StackSettings:
                     )
         if availability.allow_single_replica_tiers:
             return
-        for app, app_settings in vars(self.apps).items():
-            if not hasattr(app_settings, "replicated_tiers") or not app_settings.enabled:  # e.g. apps.domain
+        for app, app_settings in self.apps.by_app().items():
+            if not app_settings.enabled:
                 continue
             for key, replicas in app_settings.replicated_tiers().items():
                 if replicas < 2:

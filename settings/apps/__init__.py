@@ -35,6 +35,11 @@ class AppsSettings:
     fibonacci: FibonacciSettings = section("fibonacci", "Fibonacci calculator (seed 003).", FibonacciSettings)
     homics: HomicsSettings = section("homics", "HOMicS marketplace (seed 004).", HomicsSettings)
 
+    def by_app(self) -> dict[str, SmilrSettings | KnoteSettings | TodoSettings | FibonacciSettings | HomicsSettings]:
+        """Each app's section by its config name (`apps.<app>`), without the stack-wide keys such as `domain`."""
+        return {"smilr": self.smilr, "knote": self.knote, "todo": self.todo, "fibonacci": self.fibonacci,
+                "homics": self.homics}
+
     def ingress_host(self, app: str, own: str | None) -> str | None:
         """The host `app`'s Ingress matches: its own setting, else `<prefix>.<domain>`, else None (any host)."""
         if own is not None or self.domain is None:
